@@ -1,0 +1,172 @@
+package dev.numbers;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One client slot: reads a connection and stores its numbers. This is the hot path.
+ *
+ * <p>Each session is run by one client thread at a time, serving one connection after another;
+ * its buffers are allocated once, at startup, so a connection costs no allocation. Per read:
+ * <ol>
+ *   <li>one blocking read of up to {@link #READ_BUFFER_BYTES} into {@code in}, after the partial
+ *       line left over from the previous read;</li>
+ *   <li>{@link LineDecoder#decodeNumbers} turns every whole number line into an int;</li>
+ *   <li>each number new to the run is marked in {@link SeenNumbers} and its log line formatted
+ *       into {@code out};</li>
+ *   <li>{@code out} goes to the log in one {@link NumberLog#append}, and the counters are added
+ *       once, before the next read: what the server has read is in the OS before it reads more;</li>
+ *   <li>what stopped the decoding decides the rest: a partial line waits for the next read,
+ *       {@code terminate} shuts the server down, anything else closes the connection.</li>
+ * </ol>
+ */
+final class ClientSession {
+
+    /** Bytes per read. 64 KiB holds 6,553 lines; measured against 16 KiB to 1 MiB in the README. */
+    static final int READ_BUFFER_BYTES = 64 * 1024;
+
+    private final int slot;
+    private final NumberServer server;
+    private final LineDecoder decoder;
+    private final SeenNumbers seen;
+    private final NumberLog log;
+    private final LogFormat format;
+    private final Stats stats;
+    private final BatchesInFlight inFlight;
+
+    private final ByteBuffer in = LineDecoder.allocateBuffer(READ_BUFFER_BYTES);
+    private final ByteBuffer out = LineDecoder.allocateBuffer(READ_BUFFER_BYTES);
+    private final int[] numbers;
+
+    /** The connection being served, or null; written by the client thread, closed by any. */
+    private volatile SocketChannel channel;
+
+    ClientSession(int slot, NumberServer server, LineDecoder decoder, SeenNumbers seen, NumberLog log,
+                  LogFormat format, Stats stats, BatchesInFlight inFlight) {
+        this.slot = slot;
+        this.server = server;
+        this.decoder = decoder;
+        this.seen = seen;
+        this.log = log;
+        this.format = format;
+        this.stats = stats;
+        this.inFlight = inFlight;
+        this.numbers = new int[READ_BUFFER_BYTES / decoder.lineBytes() + 1];
+    }
+
+    /** How a connection ended, for the log line. */
+    private enum End { CLIENT_CLOSED, INVALID_INPUT, TERMINATE, DISCONNECTED, RESET }
+
+    /**
+     * Hands the session its next connection. Called by the acceptor before the session is
+     * scheduled, so that a shutdown that follows always finds the connection to close.
+     */
+    void attach(SocketChannel connection) {
+        channel = connection;
+    }
+
+    /**
+     * Serves the attached connection until it ends, then closes it. Runs on a client thread;
+     * never throws: every way a connection can end is logged.
+     */
+    void serve(String remote) {
+        SocketChannel connection = channel;
+        long received = 0;
+        End end;
+        try {
+            in.clear().limit(READ_BUFFER_BYTES);
+            while (true) {
+                if (connection.read(in) < 0) {
+                    end = in.position() == 0 ? End.CLIENT_CLOSED : End.INVALID_INPUT; // final line lacks its newline
+                    break;
+                }
+                int length = in.position();
+                int count = decoder.decodeNumbers(in, 0, length, numbers);
+                int consumed = count * decoder.lineBytes();
+                LineDecoder.Stop stop = decoder.classify(in, consumed, length);
+                if (stop == LineDecoder.Stop.TERMINATE) {
+                    server.requestShutdown("terminate from " + remote);
+                }
+                if (count > 0) {
+                    store(count);
+                    received += count;
+                }
+                if (stop != LineDecoder.Stop.NEED_MORE) {
+                    end = stop == LineDecoder.Stop.TERMINATE ? End.TERMINATE : End.INVALID_INPUT;
+                    break;
+                }
+                in.limit(length).position(consumed);
+                in.compact().limit(READ_BUFFER_BYTES);
+            }
+        } catch (ClosedChannelException e) {
+            end = End.DISCONNECTED; // closed by shutdown or the idle timeout, which log why
+        } catch (IOException e) {
+            end = End.RESET;
+            Log.info("client " + remote + " connection failed: " + Log.describe(e));
+        } finally {
+            channel = null;
+        }
+        inFlight.awaitOthers(slot);
+        if (end == End.INVALID_INPUT) {
+            stats.invalidInputClosed(); // counted before the close, which the client may be waiting for
+        }
+        closeQuietly(connection);
+        logEnd(end, remote, received);
+    }
+
+    /**
+     * Marks, formats and writes the {@code count} numbers decoded from the start of {@code in}.
+     * The batch is "in flight" from its first mark to the end of its write, so that a client
+     * that sent some of the same numbers is not told they are stored before they are.
+     */
+    private void store(int count) throws IOException {
+        int lineBytes = decoder.lineBytes();
+        int separatorBytes = lineBytes - LineDecoder.DIGITS_PER_LINE;
+        int outPos = 0;
+        int unique = 0;
+        inFlight.begin(slot);
+        try {
+            for (int i = 0; i < count; i++) {
+                if (seen.add(numbers[i])) {
+                    outPos = format.append(in, i * lineBytes, separatorBytes, out, outPos);
+                    unique++;
+                }
+            }
+            if (outPos > 0) {
+                out.limit(outPos).position(0);
+                log.append(out);
+                out.clear();
+            }
+        } finally {
+            inFlight.end(slot);
+        }
+        stats.recordBatch(unique, count - unique);
+    }
+
+    /** Closes the connection being served, if any, waking the client thread. Any thread. */
+    void disconnect() {
+        SocketChannel current = channel;
+        if (current != null) {
+            closeQuietly(current);
+        }
+    }
+
+    private void logEnd(End end, String remote, long received) {
+        switch (end) {
+            case INVALID_INPUT -> Log.info("client " + remote + " closed for invalid input after " + received + " numbers");
+            case TERMINATE -> Log.info("client " + remote + " sent terminate after " + received + " numbers");
+            case DISCONNECTED -> Log.info("client " + remote + " disconnected by the server after " + received + " numbers");
+            case CLIENT_CLOSED, RESET -> Log.info("client " + remote + " ended after " + received + " numbers");
+        }
+    }
+
+    private static void closeQuietly(SocketChannel connection) {
+        try {
+            connection.close();
+        } catch (IOException ignored) {
+            // Closing a socket only fails if it is already broken; there is nothing left to save.
+        }
+    }
+}

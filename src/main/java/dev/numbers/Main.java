@@ -1,0 +1,157 @@
+package dev.numbers;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The command line: options to {@link ServerConfig}, then the server until it stops, then the
+ * exit status. {@link #run} returns the status instead of exiting, for tests.
+ *
+ * <p>Exit status: 0 after a clean shutdown (terminate, SIGINT, SIGTERM), 1 when the server cannot
+ * start or fails, 2 for a bad command line. Errors are one line on stderr, without a stack trace.
+ */
+@Command(name = "numbers-server",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        showDefaultValues = true,
+        usageHelpAutoWidth = true,
+        description = "Accepts 9-digit numbers, one per line, from up to 5 concurrent TCP clients, writes each "
+                + "unique number once to a log file, and prints a report to stdout every 10 seconds. A client "
+                + "line 'terminate' (or SIGINT, SIGTERM) shuts the server down cleanly.%n")
+public final class Main implements Callable<Integer> {
+
+    /** Exit status for a bad command line, as picocli uses it. */
+    static final int EXIT_USAGE = 2;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_PORT,
+            description = "TCP port for number clients; 0 picks a free port, shown in the 'started' line on stderr.")
+    private int port;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS",
+            description = "Address to listen on (default: all interfaces).")
+    private InetAddress bind;
+
+    @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_CLIENTS,
+            description = "Number clients connected at once; a client beyond them is closed at once, unread.")
+    private int maxClients;
+
+    @Option(names = "--log", paramLabel = "PATH", defaultValue = ServerConfig.DEFAULT_LOG,
+            description = "Log of unique numbers; created, or truncated, at startup.")
+    private Path log;
+
+    @Option(names = "--log-format", paramLabel = "stripped|padded", defaultValue = "stripped",
+            converter = LogFormatConverter.class,
+            description = "stripped: leading zeros removed (007007009 is logged as 7007009); padded: nine digits as received.")
+    private LogFormat logFormat;
+
+    @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "Time between two report lines on stdout, e.g. 10s, 500ms, 1.5 (seconds).")
+    private Duration reportInterval;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit status. */
+    static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setParameterExceptionHandler(Main::usageError);
+        commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> failure(e, cmd));
+        return commandLine;
+    }
+
+    /** The configuration these options describe. */
+    ServerConfig toConfig() {
+        try {
+            return new ServerConfig(bind, port, maxClients, log, logFormat, reportInterval);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() throws StartupException, InterruptedException {
+        ServerConfig config = toConfig();
+        NumberServer server = NumberServer.start(config, System.out);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // SIGINT and SIGTERM land here, and so does System.exit after a terminate. The
+            // shutdown runs once; halting with its status makes a signal exit 0 when clean.
+            server.requestShutdown("signal (SIGINT or SIGTERM)");
+            try {
+                server.awaitExit();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Runtime.getRuntime().halt(server.exitStatus());
+        }, "signal-shutdown"));
+        return server.awaitExit();
+    }
+
+    private static int usageError(ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println(e.getCommandLine().getCommandName() + ": " + e.getMessage() + " (see --help)");
+        err.flush();
+        return EXIT_USAGE;
+    }
+
+    private static int failure(Exception e, CommandLine commandLine) {
+        PrintWriter err = commandLine.getErr();
+        if (e instanceof StartupException) {
+            err.println(commandLine.getCommandName() + ": " + e.getMessage());
+        } else {
+            err.println(commandLine.getCommandName() + ": unexpected failure, please report it: " + e);
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return NumberServer.EXIT_FAILURE;
+    }
+
+    /** {@code --log-format}: the lower-case names of {@link LogFormat}. */
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
+        @Override
+        public LogFormat convert(String value) {
+            for (LogFormat format : LogFormat.values()) {
+                if (format.optionName().equalsIgnoreCase(value.trim())) {
+                    return format;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a log format (stripped or padded)");
+        }
+    }
+
+    /** {@code --version}: the project version, filtered into a resource by the build. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties properties = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            }
+            return new String[] {"numbers-server " + properties.getProperty("version", "(unknown version)")};
+        }
+    }
+}

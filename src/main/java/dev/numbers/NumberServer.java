@@ -1,0 +1,288 @@
+package dev.numbers;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The number server: the listening socket, the client slots, the shared seen-set and log, the
+ * reporter, and the shutdown sequence.
+ *
+ * <p>Threads: one acceptor; a fixed pool of {@code maxClients} client threads, each serving one
+ * {@link ClientSession} at a time; one reporter; one that runs the shutdown when asked. A
+ * connection arriving when every slot is busy is closed at once, unread.
+ *
+ * <p>{@link #start} returns a running server; {@link #requestShutdown} (from a client's
+ * {@code terminate}, a signal, or a test) starts the shutdown, and {@link #awaitExit} returns the
+ * process exit status once it is done, so that tests never hit {@code System.exit}.
+ */
+final class NumberServer {
+
+    /** Exit status: clean shutdown. */
+    static final int EXIT_OK = 0;
+    /** Exit status: a failure at or after startup (see stderr). */
+    static final int EXIT_FAILURE = 1;
+
+    private final ServerConfig config;
+    private final UUID runId = UUID.randomUUID();
+    private final long startNanos = System.nanoTime();
+    private final Stats stats = new Stats();
+    private final NumberLog log;
+    private final ServerSocketChannel listener;
+    private final ClientSession[] sessions;
+    private final ArrayBlockingQueue<ClientSession> idleSessions;
+    private final ExecutorService clientThreads;
+    private final ScheduledExecutorService reporter;
+    private final Thread acceptor;
+
+    private final AtomicBoolean shutdownStarted = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile int exitStatus = EXIT_OK;
+
+    private NumberServer(ServerConfig config, NumberLog log, SeenNumbers seen, ServerSocketChannel listener,
+                         PrintStream reportOut) {
+        this.config = config;
+        this.log = log;
+        this.listener = listener;
+        LineDecoder decoder = LineDecoder.forPlatform();
+        BatchesInFlight inFlight = new BatchesInFlight(config.maxClients());
+        this.sessions = new ClientSession[config.maxClients()];
+        this.idleSessions = new ArrayBlockingQueue<>(config.maxClients());
+        for (int slot = 0; slot < sessions.length; slot++) {
+            sessions[slot] = new ClientSession(slot, this, decoder, seen, log, config.logFormat(), stats, inFlight);
+            idleSessions.add(sessions[slot]);
+        }
+        this.clientThreads = Executors.newFixedThreadPool(config.maxClients(), threads("client"));
+        this.reporter = Executors.newSingleThreadScheduledExecutor(threads("reporter"));
+        long intervalNanos = config.reportInterval().toNanos();
+        reporter.scheduleAtFixedRate(new StatsReporter(stats, reportOut), intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+        this.acceptor = threads("acceptor").newThread(this::acceptLoop);
+    }
+
+    /**
+     * Creates (or truncates) the log, then opens the port and starts serving.
+     *
+     * @param reportOut where the report lines go: stdout in production
+     * @throws StartupException with a one-line message if the log, the memory or the port fail
+     */
+    static NumberServer start(ServerConfig config, PrintStream reportOut) throws StartupException {
+        NumberLog log;
+        try {
+            log = NumberLog.create(config.logPath(), LineDecoder.forPlatform().separator());
+        } catch (IOException e) {
+            throw new StartupException("cannot create log file " + config.logPath() + ": " + Log.describe(e), e);
+        }
+        try {
+            SeenNumbers seen = allocateSeenNumbers();
+            ServerSocketChannel listener = openListener(config);
+            NumberServer server = new NumberServer(config, log, seen, listener, reportOut);
+            server.acceptor.start();
+            Log.info("started port=" + server.port() + " bind=" + describeBind(config)
+                    + " max-clients=" + config.maxClients()
+                    + " log=" + config.logPath().toAbsolutePath()
+                    + " log-format=" + config.logFormat().optionName()
+                    + " report-interval=" + config.reportInterval().toMillis() + "ms"
+                    + " run-id=" + server.runId);
+            return server;
+        } catch (StartupException | RuntimeException | Error e) {
+            closeQuietly(log);
+            throw e;
+        }
+    }
+
+    private static SeenNumbers allocateSeenNumbers() throws StartupException {
+        try {
+            return new SeenNumbers();
+        } catch (OutOfMemoryError e) {
+            throw new StartupException("not enough memory for the 125 MB set of seen numbers: "
+                    + "give the JVM a larger heap, for example -Xmx256m", e);
+        }
+    }
+
+    private static ServerSocketChannel openListener(ServerConfig config) throws StartupException {
+        InetSocketAddress address = config.bindAddress() == null
+                ? new InetSocketAddress(config.port())
+                : new InetSocketAddress(config.bindAddress(), config.port());
+        ServerSocketChannel channel = null;
+        try {
+            channel = ServerSocketChannel.open();
+            channel.bind(address, 128);
+            return channel;
+        } catch (IOException e) {
+            if (channel != null) {
+                closeQuietly(channel);
+            }
+            String reason = e instanceof BindException && "Address already in use".equals(e.getMessage())
+                    ? "address already in use" : Log.describe(e);
+            throw new StartupException("cannot listen on port " + config.port() + " (" + describeBind(config) + "): " + reason, e);
+        }
+    }
+
+    private static String describeBind(ServerConfig config) {
+        return config.bindAddress() == null ? "all interfaces" : config.bindAddress().getHostAddress();
+    }
+
+    /** The port the server listens on: the configured one, or the one picked for port 0. */
+    int port() {
+        return listener.socket().getLocalPort();
+    }
+
+    UUID runId() {
+        return runId;
+    }
+
+    Stats stats() {
+        return stats;
+    }
+
+    long uptimeNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            SocketChannel connection;
+            try {
+                connection = listener.accept();
+            } catch (ClosedChannelException e) {
+                return; // shutdown closed the listener
+            } catch (IOException e) {
+                if (!listener.isOpen()) {
+                    return;
+                }
+                Log.warn("accept failed: " + Log.describe(e) + "; retrying in 100 ms");
+                sleepQuietly(100);
+                continue;
+            }
+            String remote = describeRemote(connection);
+            ClientSession session = idleSessions.poll();
+            if (session == null) {
+                stats.clientRejected();
+                closeQuietly(connection);
+                Log.info("client " + remote + " rejected: all " + config.maxClients() + " slots are busy");
+                continue;
+            }
+            stats.clientConnected();
+            Log.info("client " + remote + " connected, " + stats.connectedClients() + " of " + config.maxClients());
+            session.attach(connection);
+            clientThreads.execute(() -> {
+                try {
+                    session.serve(remote);
+                } finally {
+                    stats.clientDisconnected();
+                    idleSessions.add(session);
+                }
+            });
+        }
+    }
+
+    /**
+     * Starts the shutdown, once: stop accepting, disconnect every client, let each finish the
+     * batch it has read, close the log (flushed and forced to disk). Returns at once; any thread.
+     */
+    void requestShutdown(String reason) {
+        if (shutdownStarted.compareAndSet(false, true)) {
+            threads("shutdown").newThread(() -> shutdown(reason)).start();
+        }
+    }
+
+    private void shutdown(String reason) {
+        Log.info("shutting down: " + reason);
+        closeQuietly(listener);
+        joinQuietly(acceptor);
+        for (ClientSession session : sessions) {
+            session.disconnect();
+        }
+        clientThreads.shutdown();
+        awaitQuietly(clientThreads);
+        reporter.shutdownNow();
+        try {
+            log.close();
+        } catch (IOException e) {
+            exitStatus = EXIT_FAILURE;
+            Log.error("cannot flush " + config.logPath() + " to disk: " + Log.describe(e));
+        }
+        Log.info("stopped: unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal());
+        stopped.countDown();
+    }
+
+    /** Waits for the shutdown to finish; returns the process exit status. */
+    int awaitExit() throws InterruptedException {
+        stopped.await();
+        return exitStatus;
+    }
+
+    /** Waits up to {@code timeoutMillis} for the shutdown to finish; true if it did. */
+    boolean awaitExit(long timeoutMillis) throws InterruptedException {
+        return stopped.await(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    int exitStatus() {
+        return exitStatus;
+    }
+
+    private static String describeRemote(SocketChannel connection) {
+        try {
+            return String.valueOf(connection.getRemoteAddress());
+        } catch (IOException e) {
+            return "(unknown address: " + Log.describe(e) + ")";
+        }
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            Log.warn("close failed: " + Log.describe(e));
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(ExecutorService executor) {
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                Log.error("client threads still running 30 s after shutdown began");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

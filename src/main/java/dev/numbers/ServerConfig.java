@@ -1,0 +1,42 @@
+package dev.numbers;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the server can be told at startup. Built by {@link Main} from the command line; the
+ * defaults and their reasons are in the README's options table.
+ *
+ * @param bindAddress    address to listen on; null for all interfaces
+ * @param port           TCP port for number clients; 0 picks a free port (logged at startup)
+ * @param maxClients     number clients connected at once; one more is closed on arrival
+ * @param logPath        the log of unique numbers, truncated at startup
+ * @param logFormat      stripped (no leading zeros) or padded (nine digits)
+ * @param reportInterval time between two report lines on stdout
+ */
+record ServerConfig(
+        InetAddress bindAddress,
+        int port,
+        int maxClients,
+        Path logPath,
+        LogFormat logFormat,
+        Duration reportInterval) {
+
+    static final int DEFAULT_PORT = 4000;
+    static final int DEFAULT_MAX_CLIENTS = 5;
+    static final String DEFAULT_LOG = "numbers.log";
+    static final Duration DEFAULT_REPORT_INTERVAL = Duration.ofSeconds(10);
+
+    ServerConfig {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
+        }
+        if (maxClients < 1) {
+            throw new IllegalArgumentException("max clients must be at least 1, got " + maxClients);
+        }
+        if (reportInterval.isNegative() || reportInterval.isZero()) {
+            throw new IllegalArgumentException("report interval must be positive, got " + reportInterval);
+        }
+    }
+}
