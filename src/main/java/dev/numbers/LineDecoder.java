@@ -9,15 +9,13 @@ import java.nio.charset.StandardCharsets;
  * separator, or {@code terminate} followed by it. Nothing else is valid.
  *
  * <p>Pure and stateless: no I/O, no allocation, safe to share between threads. The hot method,
- * {@link #decodeNumbers}, reads each fixed-width line as one little-endian {@code long} (digits
- * 0-7) and one {@code int} (digit 8, the separator, and bytes past the line that are masked off),
- * validates and converts them in a few arithmetic steps (SWAR: SIMD within a register), and stops
- * at the first line that is not a complete number line. {@link #classify} then tells the caller,
- * off the hot path, what that line is.
+ * {@link #decodeNumbers}, reads each fixed-width line as two overlapping little-endian
+ * {@code long}s, validates and converts them in a few arithmetic steps (SWAR: SIMD within a
+ * register), and stops at the first line that is not a complete number line. {@link #classify}
+ * then tells the caller, off the hot path, what that line is.
  *
- * <p>Buffers passed in must be {@link ByteOrder#LITTLE_ENDIAN} and must have at least
- * {@link #SLACK_BYTES} bytes of capacity after the last byte to decode: the {@code int} read of a
- * line's tail can reach up to two bytes past the line's end.
+ * <p>Buffers passed in must be {@link ByteOrder#LITTLE_ENDIAN}; {@link #allocateBuffer} makes
+ * one with {@link #SLACK_BYTES} to spare, which {@link LogFormat} needs for its stores.
  */
 final class LineDecoder {
 
@@ -40,12 +38,9 @@ final class LineDecoder {
 
     /** Eight ASCII zeros, {@code '0'} = 0x30 in every byte. */
     private static final long ASCII_ZEROS = 0x3030_3030_3030_3030L;
-    /** The high nibble of every byte. */
-    private static final long HIGH_NIBBLES = 0xF0F0_F0F0_F0F0_F0F0L;
-    /** Adds 6 to every byte: pushes 0x3A..0x3F (':' to '?') out of the 0x3_ row. */
-    private static final long PLUS_SIX = 0x0606_0606_0606_0606L;
-    /** What {@link #isEightDigits} computes when every byte is a digit. */
-    private static final long ALL_DIGITS = 0x3333_3333_3333_3333L;
+    /** Added to a byte holding 0..9 it stays below 0x80; added to 10..0x7F it reaches 0x80. */
+    private static final long PLUS_0X76 = 0x7676_7676_7676_7676L;
+    private static final long HIGH_BITS = 0x8080_8080_8080_8080L;
 
     /** Byte 0 and byte 4 of a long: two lanes of the Lemire conversion. */
     private static final long LANES_0_AND_4 = 0x0000_00FF_0000_00FFL;
@@ -54,12 +49,43 @@ final class LineDecoder {
     /** 1 in the low lane and 10,000 in the high lane (Lemire's mul2). */
     private static final long MUL_1_AND_10000 = 0x0000_2710_0000_0001L;
 
+    /**
+     * Where the parts of a line are, for one separator. A line is read as two overlapping longs:
+     * {@code head} = bytes 0-7 (digits 0-7) and {@code tail} = the last eight bytes (the rest of
+     * the digits, then the separator). For {@code "\n"}:
+     * <pre>
+     *   line:  d0 d1 d2 d3 d4 d5 d6 d7 d8 \n
+     *   head:  d0 .................. d7            at 0
+     *   tail:        d2 ................ d8 \n     at 2: digits in bytes 0-6, separator in byte 7
+     * </pre>
+     * {@code tail - tailZeros} leaves 0..9 in each digit byte and 0 in each separator byte of a
+     * valid line; {@code tailMask} selects the high bit of each digit byte and every bit of each
+     * separator byte. Records' final fields are constants to the JIT, so each layout's loop
+     * compiles with its numbers folded in.
+     */
+    private record Layout(int lineBytes, int tailOffset, long tailZeros, long tailPlus, long tailMask, int lastDigitShift) {
+        static Layout of(byte[] separator) {
+            int lineBytes = DIGITS_PER_LINE + separator.length;
+            int digitsInTail = 8 - separator.length;
+            long zeros = 0;
+            long plus = 0;
+            long mask = 0;
+            for (int i = 0; i < 8; i++) {
+                boolean digit = i < digitsInTail;
+                long value = digit ? '0' : separator[i - digitsInTail] & 0xFF;
+                zeros |= value << (8 * i);
+                plus |= (digit ? 0x76L : 0) << (8 * i);
+                mask |= (digit ? 0x80L : 0xFFL) << (8 * i);
+            }
+            return new Layout(lineBytes, lineBytes - 8, zeros, plus, mask, 8 * (digitsInTail - 1));
+        }
+    }
+
+    private static final Layout LF = Layout.of(new byte[] {'\n'});
+    private static final Layout CRLF = Layout.of(new byte[] {'\r', '\n'});
+
     private final byte[] separator;
     private final int lineBytes;
-    /** The line's tail as a little-endian int, digit byte zeroed: the separator in bytes 1..n. */
-    private final int separatorInTail;
-    /** Masks the digit byte and the separator bytes of the tail int. */
-    private final int tailMask;
     /** {@code terminate} followed by the separator. */
     private final byte[] terminateLine;
 
@@ -73,12 +99,6 @@ final class LineDecoder {
         }
         this.separator = separator.clone();
         this.lineBytes = DIGITS_PER_LINE + separator.length;
-        int sep = 0;
-        for (int i = 0; i < separator.length; i++) {
-            sep |= (separator[i] & 0xFF) << (8 * (i + 1));
-        }
-        this.separatorInTail = sep;
-        this.tailMask = separator.length == 1 ? 0xFFFF : 0xFF_FFFF;
         this.terminateLine = new byte[lineBytes];
         System.arraycopy(TERMINATE_WORD, 0, terminateLine, 0, TERMINATE_WORD.length);
         System.arraycopy(separator, 0, terminateLine, TERMINATE_WORD.length, separator.length);
@@ -110,15 +130,24 @@ final class LineDecoder {
         if (out.length < (to - from) / lineBytes) {
             throw new IllegalArgumentException("out holds " + out.length + " numbers, range may hold " + (to - from) / lineBytes);
         }
+        return separator.length == 1
+                ? decode(buf, from, to, out, LF)
+                : decode(buf, from, to, out, CRLF);
+    }
+
+    /** The hot loop: two loads, two checks and one conversion per line, no branch but the exit. */
+    private static int decode(ByteBuffer buf, int from, int to, int[] out, Layout layout) {
         int count = 0;
-        for (int pos = from; pos <= to - lineBytes; pos += lineBytes) {
-            long first8 = buf.getLong(pos);
-            int tail = buf.getInt(pos + 8) & tailMask;
-            int lastDigit = (tail & 0xFF) - '0';
-            if (!isEightDigits(first8) || (lastDigit & 0xFF) > 9 || (tail & ~0xFF) != separatorInTail) {
+        for (int pos = from; pos <= to - layout.lineBytes(); pos += layout.lineBytes()) {
+            long head = buf.getLong(pos) - ASCII_ZEROS;
+            long tail = buf.getLong(pos + layout.tailOffset()) - layout.tailZeros();
+            long headBad = (head | (head + PLUS_0X76)) & HIGH_BITS;
+            long tailBad = (tail | (tail + layout.tailPlus())) & layout.tailMask();
+            if ((headBad | tailBad) != 0) {
                 break;
             }
-            out[count++] = parseEightDigits(first8) * 10 + lastDigit;
+            int lastDigit = (int) (tail >>> layout.lastDigitShift()) & 0xFF;
+            out[count++] = parseEightDigits(head) * 10 + lastDigit;
         }
         return count;
     }
@@ -148,38 +177,39 @@ final class LineDecoder {
     }
 
     /**
-     * True if all eight bytes are ASCII digits. A byte is a digit iff its high nibble is 3 and
-     * stays 3 after adding 6 ('9' = 0x39 + 6 = 0x3F; ':' = 0x3A + 6 = 0x40). Per byte the
-     * expression puts the high nibble of {@code x} in the high half and the high nibble of
-     * {@code x + 6} in the low half, so a digit gives 0x33:
+     * True if all eight bytes of {@code x} are ASCII digits. After subtracting '0' from every
+     * byte, a digit byte holds 0..9, which stays below 0x80 when 0x76 is added; any other byte
+     * either is 0x80 or more already (it was below '0', or above 0xAF) or reaches 0x80 with the
+     * add (':' = 10 + 0x76 = 0x80):
      * <pre>
-     *   x                  = 0x39 0x30 0x2F ...   ('9' '0' '/')
-     *   x & F0             = 0x30 0x30 0x20
-     *   (x + 06) & F0 >> 4 = 0x03 0x03 0x03
-     *   or                 = 0x33 0x33 0x23  -> not all digits
+     *   x            '9'  '0'  '/'  ':'        0x39 0x30 0x2F 0x3A
+     *   d = x - '0'    9    0   -1   10        0x09 0x00 0xFF 0x0A
+     *   d + 0x76                               0x7F 0x76 .... 0x80
+     *   (d | d+0x76) & 0x80                    0    0    0x80 0x80   -> not all digits
      * </pre>
-     * A carry out of a byte only happens from a byte above 0xF9, whose high nibble already fails.
+     * A borrow or carry between bytes only starts at a byte that already fails. The tail check
+     * in {@link #decode} is the same, with the separator bytes required to be exactly 0.
      */
     static boolean isEightDigits(long x) {
-        return ((x & HIGH_NIBBLES) | (((x + PLUS_SIX) & HIGH_NIBBLES) >>> 4)) == ALL_DIGITS;
+        long d = x - ASCII_ZEROS;
+        return ((d | (d + PLUS_0X76)) & HIGH_BITS) == 0;
     }
 
     /**
-     * Converts eight ASCII digits, the first (most significant) in the lowest byte, to their
-     * value. Daniel Lemire, "Fast and accurate number parsing" / "Parsing eight digits" (2022):
+     * Converts eight digits, each byte already minus '0' (0..9), the first (most significant) in
+     * the lowest byte, to their value. Daniel Lemire, "Fast and accurate number parsing" /
+     * "Parsing eight digits" (2022):
      * <pre>
-     *   bytes (low to high):  d0 d1 d2 d3 d4 d5 d6 d7   (ASCII minus '0': 0..9 each)
-     *   x * 10 + (x >> 8):    byte 2i = 10*d(2i) + d(2i+1), two-digit pairs in bytes 0, 2, 4, 6
+     *   bytes (low to high):  d0 d1 d2 d3 d4 d5 d6 d7
+     *   d * 10 + (d >> 8):    byte 2i = 10*d(2i) + d(2i+1), two-digit pairs in bytes 0, 2, 4, 6
      *   lanes 0,4 * (100, 1000000) + lanes 2,6 * (1, 10000), then >> 32:
      *         pair0*1000000 + pair1*10000 + pair2*100 + pair3
      * </pre>
-     * The result is only meaningful if {@link #isEightDigits} holds for {@code x}.
      */
-    static int parseEightDigits(long x) {
-        x -= ASCII_ZEROS;
-        x = x * 10 + (x >>> 8);
-        x = ((x & LANES_0_AND_4) * MUL_100_AND_1000000 + ((x >>> 16) & LANES_0_AND_4) * MUL_1_AND_10000) >>> 32;
-        return (int) x;
+    static int parseEightDigits(long digits) {
+        long pairs = digits * 10 + (digits >>> 8);
+        return (int) (((pairs & LANES_0_AND_4) * MUL_100_AND_1000000
+                + ((pairs >>> 16) & LANES_0_AND_4) * MUL_1_AND_10000) >>> 32);
     }
 
     /** Allocates a buffer fit for this decoder: little-endian, with the slack it needs. */
