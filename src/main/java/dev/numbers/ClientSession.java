@@ -39,6 +39,7 @@ final class ClientSession {
     private final ByteBuffer in = LineDecoder.allocateBuffer(READ_BUFFER_BYTES);
     private final ByteBuffer out = LineDecoder.allocateBuffer(READ_BUFFER_BYTES);
     private final int[] numbers;
+    private final boolean[] isNew;
 
     /** The connection being served, or null; written by the client thread, closed by any. */
     private volatile SocketChannel channel;
@@ -54,6 +55,7 @@ final class ClientSession {
         this.stats = stats;
         this.inFlight = inFlight;
         this.numbers = new int[READ_BUFFER_BYTES / decoder.lineBytes() + 1];
+        this.isNew = new boolean[numbers.length];
     }
 
     /** How a connection ended, for the log line. */
@@ -125,13 +127,13 @@ final class ClientSession {
         int lineBytes = decoder.lineBytes();
         int separatorBytes = lineBytes - LineDecoder.DIGITS_PER_LINE;
         int outPos = 0;
-        int unique = 0;
+        int unique;
         inFlight.begin(slot);
         try {
+            unique = seen.addAll(numbers, 0, count, isNew);
             for (int i = 0; i < count; i++) {
-                if (seen.add(numbers[i])) {
+                if (isNew[i]) {
                     outPos = format.append(in, i * lineBytes, separatorBytes, out, outPos);
-                    unique++;
                 }
             }
             if (outPos > 0) {

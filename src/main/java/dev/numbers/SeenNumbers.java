@@ -37,6 +37,37 @@ final class SeenNumbers {
         return ((long) WORDS.getAndBitwiseOr(words, index, bit) & bit) == 0;
     }
 
+    /**
+     * Adds a batch: {@code numbers[from, from + count)}, setting {@code isNew[i]} for the i-th
+     * number of the batch exactly when {@link #add} would have returned true for it.
+     *
+     * <p>In two passes, so that the cache misses of a batch overlap instead of queueing: the
+     * first only reads the words (independent loads the CPU runs many at a time; a set bit
+     * already answers "duplicate"), the second sets the bits of the numbers that looked new, with
+     * the atomic, on words now in cache. A locked instruction stalls later loads until it is done,
+     * so interleaving the atomics with the reads would serialize every miss. Measured in
+     * {@code SeenSetBenchmark} and the README.
+     *
+     * @return how many numbers of the batch were new
+     */
+    int addAll(int[] numbers, int from, int count, boolean[] isNew) {
+        for (int i = 0; i < count; i++) {
+            int number = numbers[from + i];
+            isNew[i] = ((long) WORDS.getAcquire(words, number >>> WORD_SHIFT) & (1L << number)) == 0;
+        }
+        int fresh = 0;
+        for (int i = 0; i < count; i++) {
+            if (isNew[i]) {
+                int number = numbers[from + i];
+                long bit = 1L << number;
+                boolean won = ((long) WORDS.getAndBitwiseOr(words, number >>> WORD_SHIFT, bit) & bit) == 0;
+                isNew[i] = won;
+                fresh += won ? 1 : 0;
+            }
+        }
+        return fresh;
+    }
+
     /** True if {@code number} has been added. */
     boolean contains(int number) {
         return ((long) WORDS.getAcquire(words, number >>> WORD_SHIFT) & (1L << number)) != 0;
