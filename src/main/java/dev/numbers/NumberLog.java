@@ -16,16 +16,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * for the write calls only. Each append reaches the operating system before it returns, so a
  * {@code kill -9} of the server loses nothing that was appended.
  *
- * <p>No write ever crosses a 4 KiB page boundary of the file in the middle of a line, except one
- * that carries only the line straddling that boundary. Linux copies a write into the page cache
- * a page at a time and gives up between pages when the process is killed, so a larger write
- * could leave half a line behind a {@code kill -9}; this way the window is the few hundred
- * nanoseconds between the two pages of one short line (see the README, "Durability").
+ * <p>Each batch is written in one write per 4 KiB page of the file (see {@link #chunkEnd}):
+ * Linux copies a write into the page cache a page at a time and gives up between two pages when
+ * the process is killed, so a write of many pages could leave half a line behind a
+ * {@code kill -9}. Split this way, only a kill that lands while the few bytes of a line's head
+ * are copied can (see the README, "Durability", for the measured rates).
  */
 final class NumberLog implements Closeable {
 
     /** The page size the kernel copies writes in (4 KiB on every common Linux platform). */
     static final int PAGE_BYTES = 4096;
+    /** A write may cross a page boundary with fewer bytes than this before it: one line's head. */
+    static final int HEAD_BYTES = 16;
 
     private final Path path;
     private final FileChannel channel;
@@ -75,29 +77,34 @@ final class NumberLog implements Closeable {
 
     /**
      * Where the next write of {@code lines[position, limit)} should end, when the file holds
-     * {@code fileSize} bytes: the end of the buffer if that stays within the current page; else
-     * the last line end before the page boundary; else (a line straddles the boundary) the end
-     * of that line.
+     * {@code fileSize} bytes (always a line end). A write may cross one 4 KiB page boundary of
+     * the file, and only when less than {@link #HEAD_BYTES} of it lie before that boundary: the
+     * head of the line that straddles it. So each write ends at the last line end before the
+     * first page boundary it may not cross:
+     * <pre>
+     *   page:   |.......... k ..........|.......... k+1 ..........|
+     *   writes:   ...][ 1: whole lines  ][2: head|tail, lines     ][3 ...
+     *                                 ^ line end, under 16 bytes before the boundary
+     * </pre>
+     * Linux stops a write between two pages when the writer is killed, so write 2 can only be
+     * cut while its few head bytes are copied; a multi-page write could be cut at any of its
+     * boundaries, mid-line. One write per page, at most: see the README, "Durability".
      */
     static int chunkEnd(ByteBuffer lines, long fileSize, byte lineEnd) {
         int start = lines.position();
         int end = lines.limit();
-        long bytesToPageEnd = PAGE_BYTES - (fileSize % PAGE_BYTES);
-        if (end - start <= bytesToPageEnd) {
+        long toBoundary = PAGE_BYTES - (fileSize % PAGE_BYTES);
+        long reach = toBoundary < HEAD_BYTES ? toBoundary + PAGE_BYTES : toBoundary;
+        if (end - start <= reach) {
             return end;
         }
-        int boundary = start + (int) bytesToPageEnd;
-        for (int i = boundary - 1; i >= start; i--) {
+        int limit = start + (int) reach;
+        for (int i = limit - 1; i >= start; i--) {
             if (lines.get(i) == lineEnd) {
                 return i + 1;
             }
         }
-        for (int i = boundary; i < end; i++) {
-            if (lines.get(i) == lineEnd) {
-                return i + 1;
-            }
-        }
-        return end;
+        throw new IllegalArgumentException("no line end within " + reach + " bytes at file offset " + fileSize);
     }
 
     private void writeChunk(ByteBuffer lines, int chunkEnd) throws IOException {
