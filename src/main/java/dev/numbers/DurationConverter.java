@@ -13,7 +13,7 @@ import picocli.CommandLine.TypeConversionException;
  * {@code m} or {@code h} ({@code 250ms}, {@code 1.5s}, {@code 10}); an ISO-8601 duration
  * ({@code PT10S}); or {@code off}, which is zero.
  */
-final class DurationConverter implements ITypeConverter<Duration> {
+public final class DurationConverter implements ITypeConverter<Duration> {
 
     private static final Pattern NUMBER_AND_UNIT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import dev.numbers.load.LoadCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "numbers-server",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
+        subcommands = LoadCommand.class,
         sortOptions = false,
         showDefaultValues = true,
         usageHelpAutoWidth = true,
