@@ -106,23 +106,28 @@ public final class LoadCommand implements Callable<Integer> {
                 duration == null ? lines * clients : 0, duration == null ? 0 : duration.toNanos(), System.console() != null)) {
             result = run.run();
         }
-        for (String failure : result.failures()) {
-            err.println("load: " + failure);
+        if (!result.failures().isEmpty()) {
+            result.failures().forEach(failure -> err.println("load: " + failure));
+            err.println("load: the run failed; not sending terminate, not verifying");
+            return 1;
         }
         out.println(summary(result));
         out.flush();
-        int status = result.failures().isEmpty() ? 0 : 1;
-
-        if (terminate) {
-            LoadRun.sendTerminate(server);
-            err.println("load: sent terminate");
+        try {
+            if (terminate) {
+                LoadRun.sendTerminate(server);
+                err.println("load: sent terminate");
+            }
+            if (verify != null) {
+                LogVerifier.Verdict verdict = LogVerifier.verify(verify, expectedSet(workload, result), Workload.NEWLINE);
+                out.println(verdict.describe());
+                return verdict.ok() ? 0 : 1;
+            }
+        } catch (IOException e) {
+            err.println("load: " + (terminate && verify == null ? "cannot send terminate: " : "cannot terminate or verify: ") + e);
+            return 1;
         }
-        if (verify != null) {
-            LogVerifier.Verdict verdict = LogVerifier.verify(verify, expectedSet(workload, result), Workload.NEWLINE);
-            out.println(verdict.describe());
-            status = verdict.ok() ? status : 1;
-        }
-        return status;
+        return 0;
     }
 
     /** {@code load: 100000000 numbers in 5.234 s: 19105613 numbers/s, 191.1 MB/s}. */

@@ -49,6 +49,9 @@ final class Workload {
                 f.get();
             }
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof OutOfMemoryError oom) {
+                throw oom;
+            }
             throw new IllegalStateException("generating the workload failed", e.getCause());
         } finally {
             pool.shutdownNow();
