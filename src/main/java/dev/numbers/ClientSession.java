@@ -43,6 +43,10 @@ final class ClientSession {
 
     /** The connection being served, or null; written by the client thread, closed by any. */
     private volatile SocketChannel channel;
+    /** Its peer address, for log lines. */
+    private volatile String remote;
+    /** {@link System#nanoTime} when the thread began waiting in read, or 0: for the idle timeout. */
+    private volatile long readingSinceNanos;
 
     ClientSession(int slot, NumberServer server, LineDecoder decoder, SeenNumbers seen, NumberLog log,
                   LogFormat format, Stats stats, BatchesInFlight inFlight) {
@@ -65,7 +69,8 @@ final class ClientSession {
      * Hands the session its next connection. Called by the acceptor before the session is
      * scheduled, so that a shutdown that follows always finds the connection to close.
      */
-    void attach(SocketChannel connection) {
+    void attach(SocketChannel connection, String peer) {
+        remote = peer;
         channel = connection;
     }
 
@@ -73,14 +78,19 @@ final class ClientSession {
      * Serves the attached connection until it ends, then closes it. Runs on a client thread;
      * never throws: every way a connection can end is logged.
      */
-    void serve(String remote) {
+    void serve() {
         SocketChannel connection = channel;
+        String remote = this.remote;
         long received = 0;
         End end;
         try {
             in.clear().limit(READ_BUFFER_BYTES);
             while (true) {
-                if (connection.read(in) < 0) {
+                log.awaitWritable(); // while the disk fails, clients wait in TCP, unread
+                readingSinceNanos = System.nanoTime();
+                int read = connection.read(in);
+                readingSinceNanos = 0;
+                if (read < 0) {
                     end = in.position() == 0 ? End.CLIENT_CLOSED : End.INVALID_INPUT; // final line lacks its newline
                     break;
                 }
@@ -107,7 +117,11 @@ final class ClientSession {
         } catch (IOException e) {
             end = End.RESET;
             Log.info("client " + remote + " connection failed: " + Log.describe(e));
+        } catch (InterruptedException e) {
+            end = End.DISCONNECTED;
+            Thread.currentThread().interrupt();
         } finally {
+            readingSinceNanos = 0;
             channel = null;
         }
         inFlight.awaitOthers(slot);
@@ -123,7 +137,7 @@ final class ClientSession {
      * The batch is "in flight" from its first mark to the end of its write, so that a client
      * that sent some of the same numbers is not told they are stored before they are.
      */
-    private void store(int count) throws IOException {
+    private void store(int count) {
         int lineBytes = decoder.lineBytes();
         int separatorBytes = lineBytes - LineDecoder.DIGITS_PER_LINE;
         int outPos = 0;
@@ -138,7 +152,7 @@ final class ClientSession {
             }
             if (outPos > 0) {
                 out.limit(outPos).position(0);
-                log.append(out);
+                log.store(out); // false only at shutdown with the disk failing: the log counts the loss
                 out.clear();
             }
         } finally {
@@ -151,6 +165,19 @@ final class ClientSession {
     void disconnect() {
         SocketChannel current = channel;
         if (current != null) {
+            closeQuietly(current);
+        }
+    }
+
+    /**
+     * Closes the connection if its client has sent nothing for {@code timeoutNanos}: the thread
+     * has been waiting in read that long. Called by the idle watchdog.
+     */
+    void disconnectIfIdle(long nowNanos, long timeoutNanos) {
+        SocketChannel current = channel;
+        long since = readingSinceNanos;
+        if (current != null && since != 0 && nowNanos - since >= timeoutNanos) {
+            Log.info("client " + remote + " sent nothing for " + (nowNanos - since) / 1_000_000 + " ms: disconnecting it");
             closeQuietly(current);
         }
     }

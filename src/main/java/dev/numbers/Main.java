@@ -68,6 +68,18 @@ public final class Main implements Callable<Integer> {
             description = "Time between two report lines on stdout, e.g. 10s, 500ms, 1.5 (seconds).")
     private Duration reportInterval;
 
+    @Option(names = "--fsync", paramLabel = "never|interval|always", defaultValue = "interval",
+            converter = FsyncPolicyConverter.class,
+            description = "When the log is forced to disk: never (the kernel decides, ~30 s), interval (every second), "
+                    + "always (each batch, before its client is read again). See the README, Durability.")
+    private FsyncPolicy fsync;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "off",
+            converter = DurationConverter.class,
+            description = "Disconnect a client that sends nothing for this long (e.g. 30s), so silent clients cannot "
+                    + "hold every slot; off waits forever.")
+    private Duration idleTimeout;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -87,7 +99,7 @@ public final class Main implements Callable<Integer> {
     /** The configuration these options describe. */
     ServerConfig toConfig() {
         try {
-            return new ServerConfig(bind, port, maxClients, log, logFormat, reportInterval);
+            return new ServerConfig(bind, port, maxClients, log, logFormat, reportInterval, fsync, idleTimeout);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -134,13 +146,25 @@ public final class Main implements Callable<Integer> {
     static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
         @Override
         public LogFormat convert(String value) {
-            for (LogFormat format : LogFormat.values()) {
-                if (format.optionName().equalsIgnoreCase(value.trim())) {
-                    return format;
-                }
-            }
-            throw new CommandLine.TypeConversionException("'" + value + "' is not a log format (stripped or padded)");
+            return byOptionName(LogFormat.values(), LogFormat::optionName, value, "a log format (stripped or padded)");
         }
+    }
+
+    /** {@code --fsync}: the lower-case names of {@link FsyncPolicy}. */
+    static final class FsyncPolicyConverter implements CommandLine.ITypeConverter<FsyncPolicy> {
+        @Override
+        public FsyncPolicy convert(String value) {
+            return byOptionName(FsyncPolicy.values(), FsyncPolicy::optionName, value, "an fsync policy (never, interval or always)");
+        }
+    }
+
+    private static <T> T byOptionName(T[] values, java.util.function.Function<T, String> name, String value, String what) {
+        for (T candidate : values) {
+            if (name.apply(candidate).equalsIgnoreCase(value.trim())) {
+                return candidate;
+            }
+        }
+        throw new CommandLine.TypeConversionException("'" + value + "' is not " + what);
     }
 
     /** {@code --version}: the project version, filtered into a resource by the build. */

@@ -6,21 +6,35 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The log of unique numbers, {@code numbers.log}: created or truncated when opened, then only
- * ever appended to, by whole lines.
+ * ever appended to, in whole lines, and forced to disk by the {@link FsyncPolicy}.
  *
- * <p>Thread-safe: client threads call {@link #append} once per read batch, under one lock held
- * for the write calls only. Each append reaches the operating system before it returns, so a
- * {@code kill -9} of the server loses nothing that was appended.
+ * <p>Thread-safe: client threads call {@link #store} once per read batch. The write itself runs
+ * under one lock (the kernel serializes writes to a file anyway); the fsync of {@code always}
+ * runs outside it, so that one fsync can cover the batches of several clients. Each batch is in
+ * the operating system before {@link #store} returns, so a {@code kill -9} of the server loses
+ * nothing stored.
  *
  * <p>Each batch is written in one write per 4 KiB page of the file (see {@link #chunkEnd}):
  * Linux copies a write into the page cache a page at a time and gives up between two pages when
  * the process is killed, so a write of many pages could leave half a line behind a
  * {@code kill -9}. Split this way, only a kill that lands while the few bytes of a line's head
  * are copied can (see the README, "Durability", for the measured rates).
+ *
+ * <p>A failing write (disk full, I/O error) is cut back to its last whole line, reported once
+ * on stderr, and retried every second from there while the lock is held, so every client waits
+ * (TCP holds them back) and nothing is accepted that cannot be stored. When it works again that
+ * is reported too. {@link #abandonRetries} (at shutdown) ends the waiting: what is still not
+ * written is counted in {@link #unwrittenNumbers}.
  */
 final class NumberLog implements Closeable {
 
@@ -28,30 +42,95 @@ final class NumberLog implements Closeable {
     static final int PAGE_BYTES = 4096;
     /** A write may cross a page boundary with fewer bytes than this before it: one line's head. */
     static final int HEAD_BYTES = 16;
+    /** Time between two attempts of a failing write or fsync, and between two interval fsyncs. */
+    static final long RETRY_INTERVAL_MS = 1_000;
+    static final long FSYNC_INTERVAL_MS = 1_000;
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
+    }
 
     private final Path path;
     private final FileChannel channel;
+    private final FsyncPolicy fsync;
     private final byte lineEnd;
+    private final ScheduledExecutorService syncTimer;
+
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Bytes of whole lines in the file; guarded by {@link #writeLock}. */
     private long size;
+    /** Bytes in the file, a partial line after a failed write included; guarded by writeLock. */
+    private long fileSize;
+    /** {@link #size} as of the last completed write, for readers outside the lock. */
+    private volatile long appendedBytes;
 
-    private NumberLog(Path path, FileChannel channel, byte lineEnd) {
+    private final Object syncLock = new Object();
+    /** Bytes known to be on disk; guarded by {@link #syncLock}. */
+    private long syncedBytes;
+    /** Touched by the interval timer thread only. */
+    private boolean timerSyncFailing;
+
+    private final Object health = new Object();
+    private volatile boolean failing;
+    private final CountDownLatch abandoned = new CountDownLatch(1);
+    private final AtomicLong unwrittenNumbers = new AtomicLong();
+    private volatile String lastFailure = "";
+
+    private final LongAdder syncCount = new LongAdder();
+    private final LongAdder syncNanos = new LongAdder();
+
+    private NumberLog(Path path, FileChannel channel, FsyncPolicy fsync, byte lineEnd) {
         this.path = path;
         this.channel = channel;
+        this.fsync = fsync;
         this.lineEnd = lineEnd;
+        if (fsync == FsyncPolicy.INTERVAL) {
+            syncTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "log-fsync");
+                thread.setDaemon(true);
+                return thread;
+            });
+            syncTimer.scheduleWithFixedDelay(this::timerSync, FSYNC_INTERVAL_MS, FSYNC_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        } else {
+            syncTimer = null;
+        }
     }
 
     /**
-     * Creates the log at {@code path}, or truncates it if it exists.
+     * Creates the log at {@code path}, or truncates it if it exists, and makes that durable.
      *
      * @param separator the line separator; its last byte ends every line
      * @throws IOException if the file cannot be created or truncated
      */
-    static NumberLog create(Path path, byte[] separator) throws IOException {
+    static NumberLog create(Path path, byte[] separator, FsyncPolicy fsync) throws IOException {
         FileChannel channel = FileChannel.open(path,
                 StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-        return new NumberLog(path, channel, separator[separator.length - 1]);
+        try {
+            channel.force(true);
+            forceDirectory(path.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        return over(path, channel, separator, fsync);
+    }
+
+    /** A log over an open, empty channel: {@link #create} uses it, and tests with failing channels. */
+    static NumberLog over(Path path, FileChannel channel, byte[] separator, FsyncPolicy fsync) {
+        return new NumberLog(path, channel, fsync, separator[separator.length - 1]);
+    }
+
+    /** Makes a new directory entry durable: on Linux a directory can be opened and forced. */
+    private static void forceDirectory(Path directory) {
+        if (directory == null) {
+            return;
+        }
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException ignored) {
+            // Not every platform can open a directory (Windows cannot); the file itself is forced.
+        }
     }
 
     Path path() {
@@ -59,19 +138,76 @@ final class NumberLog implements Closeable {
     }
 
     /**
-     * Writes the whole lines in {@code lines[position, limit)} at the end of the log, and
-     * advances the buffer's position past them.
+     * Stores the whole lines in {@code lines[position, limit)}: appends them, and with
+     * {@link FsyncPolicy#ALWAYS} forces them to disk, before returning. Retries a failing write
+     * or fsync every second until it works (see the class comment).
      *
-     * @throws IOException if the file cannot be written
+     * @return true when stored; false only if {@link #abandonRetries} was called while failing
      */
-    void append(ByteBuffer lines) throws IOException {
+    boolean store(ByteBuffer lines) {
         writeLock.lock();
         try {
-            while (lines.hasRemaining()) {
-                writeChunk(lines, chunkEnd(lines, size, lineEnd));
+            if (!untilItWorks("write " + path, () -> writeAll(lines))) {
+                unwrittenNumbers.addAndGet(countLines(lines));
+                return false;
             }
+            appendedBytes = size;
         } finally {
             writeLock.unlock();
+        }
+        return fsync != FsyncPolicy.ALWAYS || untilItWorks("force " + path + " to disk", this::sync);
+    }
+
+    /**
+     * Writes the buffer's lines in page-sized chunks. If a write fails, the file is cut back to
+     * the last whole line and the buffer's position is left at the first line not written.
+     */
+    private void writeAll(ByteBuffer lines) throws IOException {
+        if (fileSize != size) {
+            channel.truncate(size); // a failed write left part of a line; a retry starts clean
+            fileSize = size;
+        }
+        while (lines.hasRemaining()) {
+            int start = lines.position();
+            int limit = lines.limit();
+            lines.limit(chunkEnd(lines, size, lineEnd));
+            try {
+                while (lines.hasRemaining()) {
+                    int written = channel.write(lines, fileSize);
+                    if (written <= 0) {
+                        throw new IOException("write made no progress");
+                    }
+                    fileSize += written;
+                }
+                size = fileSize;
+            } catch (IOException e) {
+                int kept = lastLineEnd(lines, start, lines.position());
+                size += kept - start;
+                lines.position(kept);
+                cutBackQuietly();
+                throw e;
+            } finally {
+                lines.limit(limit);
+            }
+        }
+    }
+
+    /** The index after the last line end in {@code lines[from, to)}, or {@code from}. */
+    private int lastLineEnd(ByteBuffer lines, int from, int to) {
+        for (int i = to - 1; i >= from; i--) {
+            if (lines.get(i) == lineEnd) {
+                return i + 1;
+            }
+        }
+        return from;
+    }
+
+    private void cutBackQuietly() {
+        try {
+            channel.truncate(size);
+            fileSize = size;
+        } catch (IOException ignored) {
+            // The retry cuts the partial line off before it writes (fileSize still says so).
         }
     }
 
@@ -89,6 +225,8 @@ final class NumberLog implements Closeable {
      * Linux stops a write between two pages when the writer is killed, so write 2 can only be
      * cut while its few head bytes are copied; a multi-page write could be cut at any of its
      * boundaries, mid-line. One write per page, at most: see the README, "Durability".
+     *
+     * @throws IllegalArgumentException if a line is longer than {@link #HEAD_BYTES}
      */
     static int chunkEnd(ByteBuffer lines, long fileSize, byte lineEnd) {
         int start = lines.position();
@@ -107,30 +245,175 @@ final class NumberLog implements Closeable {
         throw new IllegalArgumentException("no line end within " + reach + " bytes at file offset " + fileSize);
     }
 
-    private void writeChunk(ByteBuffer lines, int chunkEnd) throws IOException {
-        int limit = lines.limit();
-        lines.limit(chunkEnd);
-        try {
-            while (lines.hasRemaining()) {
-                size += channel.write(lines, size);
+    /** Forces everything appended so far to disk; one force serves every caller waiting for it. */
+    private void sync() throws IOException {
+        long wanted = appendedBytes;
+        synchronized (syncLock) {
+            if (syncedBytes >= wanted) {
+                return;
             }
-        } finally {
-            lines.limit(limit);
+            long covered = appendedBytes; // batches appended while this caller waited are covered too
+            long start = System.nanoTime();
+            channel.force(false);
+            syncNanos.add(System.nanoTime() - start);
+            syncCount.increment();
+            syncedBytes = covered;
         }
     }
 
-    /** Forces everything written so far to the storage device. */
-    void force() throws IOException {
-        channel.force(false);
+    /** The {@code interval} policy's timer: forces the log if anything was appended since. */
+    private void timerSync() {
+        try {
+            sync();
+            if (timerSyncFailing) {
+                timerSyncFailing = false;
+                Log.warn("fsync of " + path + " works again");
+            }
+        } catch (IOException e) {
+            if (!timerSyncFailing) {
+                timerSyncFailing = true;
+                Log.error("cannot force " + path + " to disk: " + Log.describe(e) + "; retrying every "
+                        + FSYNC_INTERVAL_MS + " ms");
+            }
+        }
     }
 
-    /** Forces the log to disk and closes it. */
+    /**
+     * Runs {@code action} until it works: after a failure, says so once on stderr, marks the log
+     * failing (clients are not read meanwhile, see {@link #awaitWritable}), and tries again every
+     * second; says so when it works again.
+     *
+     * @return true when it worked; false if retries were abandoned while it was failing
+     */
+    private boolean untilItWorks(String what, IoAction action) {
+        long failingSince = 0;
+        while (true) {
+            try {
+                action.run();
+                if (failingSince != 0) {
+                    Log.warn("could " + what + " again after " + (System.nanoTime() - failingSince) / 1_000_000
+                            + " ms of failures; reading from clients again");
+                    setFailing(false);
+                }
+                return true;
+            } catch (IOException e) {
+                if (failingSince == 0) {
+                    failingSince = System.nanoTime();
+                    lastFailure = Log.describe(e);
+                    if (!failing) { // once per episode, not once per client waiting on it
+                        Log.error("cannot " + what + ": " + lastFailure + "; not reading from clients until it works, "
+                                + "retrying every " + RETRY_INTERVAL_MS + " ms");
+                    }
+                    setFailing(true);
+                }
+                if (abandoned.getCount() == 0) {
+                    return false;
+                }
+                awaitQuietly(abandoned, RETRY_INTERVAL_MS);
+            }
+        }
+    }
+
+    private void setFailing(boolean nowFailing) {
+        failing = nowFailing;
+        if (!nowFailing) {
+            synchronized (health) {
+                health.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Returns at once while the log is healthy; while a write or fsync is failing, waits until it
+     * works again (or retries are abandoned), so that clients are not read meanwhile.
+     */
+    void awaitWritable() throws InterruptedException {
+        if (!failing) {
+            return;
+        }
+        synchronized (health) {
+            while (failing && abandoned.getCount() > 0) {
+                health.wait(RETRY_INTERVAL_MS);
+            }
+        }
+    }
+
+    /**
+     * Stops waiting for a failing disk (shutdown): every retry makes one last attempt, and what
+     * it cannot write is counted in {@link #unwrittenNumbers}.
+     */
+    void abandonRetries() {
+        abandoned.countDown();
+        synchronized (health) {
+            health.notifyAll();
+        }
+    }
+
+    /** True while a write or fsync is failing and being retried. */
+    boolean isFailing() {
+        return failing;
+    }
+
+    /** Numbers accepted but never written, because retries were abandoned. */
+    long unwrittenNumbers() {
+        return unwrittenNumbers.get();
+    }
+
+    /** The cause of the last write or fsync failure, for the final message. */
+    String lastFailure() {
+        return lastFailure;
+    }
+
+    long bytesWritten() {
+        return appendedBytes;
+    }
+
+    long fsyncCount() {
+        return syncCount.sum();
+    }
+
+    long fsyncNanos() {
+        return syncNanos.sum();
+    }
+
+    private long countLines(ByteBuffer lines) {
+        long count = 0;
+        for (int i = lines.position(); i < lines.limit(); i++) {
+            if (lines.get(i) == lineEnd) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Forces the log to disk and closes it (any policy); the interval timer stops first. */
     @Override
     public void close() throws IOException {
+        if (syncTimer != null) {
+            // Not shutdownNow: an interrupt during force() would close the channel under us.
+            syncTimer.shutdown();
+            awaitQuietly(syncTimer);
+        }
         try {
-            force();
+            sync();
         } finally {
             channel.close();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch, long millis) {
+        try {
+            latch.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(ScheduledExecutorService executor) {
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

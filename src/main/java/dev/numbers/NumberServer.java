@@ -36,6 +36,12 @@ final class NumberServer {
     static final int EXIT_OK = 0;
     /** Exit status: a failure at or after startup (see stderr). */
     static final int EXIT_FAILURE = 1;
+    /** Exit status: stopped while the disk was failing; numbers accepted are missing from the log. */
+    static final int EXIT_LOG_INCOMPLETE = 3;
+
+    /** The idle watchdog looks every quarter of the timeout, within these bounds. */
+    private static final long IDLE_CHECK_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long IDLE_CHECK_MAX_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ServerConfig config;
     private final UUID runId = UUID.randomUUID();
@@ -70,6 +76,16 @@ final class NumberServer {
         this.reporter = Executors.newSingleThreadScheduledExecutor(threads("reporter"));
         long intervalNanos = config.reportInterval().toNanos();
         reporter.scheduleAtFixedRate(new StatsReporter(stats, reportOut), intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+        if (!config.idleTimeout().isZero()) {
+            long timeoutNanos = config.idleTimeout().toNanos();
+            long periodNanos = Math.max(IDLE_CHECK_MIN_NANOS, Math.min(IDLE_CHECK_MAX_NANOS, timeoutNanos / 4));
+            reporter.scheduleWithFixedDelay(() -> {
+                long now = System.nanoTime();
+                for (ClientSession session : sessions) {
+                    session.disconnectIfIdle(now, timeoutNanos);
+                }
+            }, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        }
         this.acceptor = threads("acceptor").newThread(this::acceptLoop);
     }
 
@@ -82,7 +98,7 @@ final class NumberServer {
     static NumberServer start(ServerConfig config, PrintStream reportOut) throws StartupException {
         NumberLog log;
         try {
-            log = NumberLog.create(config.logPath(), LineDecoder.forPlatform().separator());
+            log = NumberLog.create(config.logPath(), LineDecoder.forPlatform().separator(), config.fsync());
         } catch (IOException e) {
             throw new StartupException("cannot create log file " + config.logPath() + ": " + Log.describe(e), e);
         }
@@ -96,6 +112,8 @@ final class NumberServer {
                     + " log=" + config.logPath().toAbsolutePath()
                     + " log-format=" + config.logFormat().optionName()
                     + " report-interval=" + config.reportInterval().toMillis() + "ms"
+                    + " fsync=" + config.fsync().optionName()
+                    + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : config.idleTimeout().toMillis() + "ms")
                     + " run-id=" + server.runId);
             return server;
         } catch (StartupException | RuntimeException | Error e) {
@@ -178,10 +196,10 @@ final class NumberServer {
             }
             stats.clientConnected();
             Log.info("client " + remote + " connected, " + stats.connectedClients() + " of " + config.maxClients());
-            session.attach(connection);
+            session.attach(connection, remote);
             clientThreads.execute(() -> {
                 try {
-                    session.serve(remote);
+                    session.serve();
                 } finally {
                     stats.clientDisconnected();
                     idleSessions.add(session);
@@ -207,16 +225,24 @@ final class NumberServer {
         for (ClientSession session : sessions) {
             session.disconnect();
         }
-        clientThreads.shutdown();
+        log.abandonRetries(); // a failing disk gets one last attempt per waiting batch, no more
+        clientThreads.shutdown(); // not shutdownNow: an interrupt would close the log's channel
         awaitQuietly(clientThreads);
         reporter.shutdownNow();
         try {
             log.close();
         } catch (IOException e) {
-            exitStatus = EXIT_FAILURE;
-            Log.error("cannot flush " + config.logPath() + " to disk: " + Log.describe(e));
+            exitStatus = EXIT_LOG_INCOMPLETE;
+            Log.error("cannot force " + config.logPath() + " to disk: " + Log.describe(e));
         }
-        Log.info("stopped: unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal());
+        long unwritten = log.unwrittenNumbers();
+        if (unwritten > 0) {
+            exitStatus = EXIT_LOG_INCOMPLETE;
+            Log.error(unwritten + " numbers were accepted but could not be written to " + config.logPath()
+                    + " (" + log.lastFailure() + ")");
+        }
+        Log.info("stopped: unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal()
+                + ", exit status " + exitStatus);
         stopped.countDown();
     }
 

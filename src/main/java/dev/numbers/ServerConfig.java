@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param logPath        the log of unique numbers, truncated at startup
  * @param logFormat      stripped (no leading zeros) or padded (nine digits)
  * @param reportInterval time between two report lines on stdout
+ * @param fsync          when the log is forced to disk
+ * @param idleTimeout    a client that sends nothing for this long is disconnected; zero: never
  */
 record ServerConfig(
         InetAddress bindAddress,
@@ -21,7 +23,9 @@ record ServerConfig(
         int maxClients,
         Path logPath,
         LogFormat logFormat,
-        Duration reportInterval) {
+        Duration reportInterval,
+        FsyncPolicy fsync,
+        Duration idleTimeout) {
 
     static final int DEFAULT_PORT = 4000;
     static final int DEFAULT_MAX_CLIENTS = 5;
@@ -37,6 +41,9 @@ record ServerConfig(
         }
         if (reportInterval.isNegative() || reportInterval.isZero()) {
             throw new IllegalArgumentException("report interval must be positive, got " + reportInterval);
+        }
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException("idle timeout must not be negative, got " + idleTimeout);
         }
     }
 }

@@ -1,13 +1,22 @@
 package dev.numbers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +31,7 @@ class NumberLogTest {
     void createTruncatesAnExistingFile() throws IOException {
         Path path = dir.resolve("numbers.log");
         Files.writeString(path, "left over from the last run\n");
-        try (NumberLog log = NumberLog.create(path, LF)) {
+        try (NumberLog log = NumberLog.create(path, LF, FsyncPolicy.NEVER)) {
             assertThat(Files.size(path)).isZero();
         }
         assertThat(Files.readString(path)).isEmpty();
@@ -31,9 +40,9 @@ class NumberLogTest {
     @Test
     void appendsWholeBuffersInOrder() throws IOException {
         Path path = dir.resolve("numbers.log");
-        try (NumberLog log = NumberLog.create(path, LF)) {
-            log.append(ascii("1\n22\n"));
-            log.append(ascii("333\n"));
+        try (NumberLog log = NumberLog.create(path, LF, FsyncPolicy.NEVER)) {
+            log.store(ascii("1\n22\n"));
+            log.store(ascii("333\n"));
             assertThat(Files.readString(path)).isEqualTo("1\n22\n333\n");
         }
     }
@@ -43,18 +52,139 @@ class NumberLogTest {
         Path path = dir.resolve("numbers.log");
         StringBuilder expected = new StringBuilder();
         SplittableRandom random = new SplittableRandom(7);
-        try (NumberLog log = NumberLog.create(path, LF)) {
+        try (NumberLog log = NumberLog.create(path, LF, FsyncPolicy.NEVER)) {
             for (int batch = 0; batch < 200; batch++) {
                 StringBuilder lines = new StringBuilder();
                 int count = random.nextInt(1, 2000);
                 for (int i = 0; i < count; i++) {
                     lines.append(random.nextInt(1_000_000_000)).append('\n');
                 }
-                log.append(ascii(lines.toString()));
+                log.store(ascii(lines.toString()));
                 expected.append(lines);
             }
         }
         assertThat(Files.readString(path)).isEqualTo(expected.toString());
+    }
+
+    @Test
+    void aFailedWriteIsCutBackToWholeLinesAndRetriedFromThereUntilItWorks() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        ByteArrayOutputStream diagnostics = captureDiagnostics();
+        try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER)) {
+            log.store(ascii("1\n22\n"));
+            channel.failAfter(7); // "333\n44" fits, then the disk is full: half of "4444\n"
+            CompletableFuture<Boolean> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("333\n4444\n55555\n")));
+            await().until(() -> channel.failedWrites.get() >= 2); // failed, waited a second, failed again
+            assertThat(log.isFailing()).isTrue();
+            assertThat(stored).isNotDone();
+            assertThat(Files.readString(path)).isEqualTo("1\n22\n333\n"); // whole lines only, even now
+            channel.heal();
+            assertThat(stored.get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(log.isFailing()).isFalse();
+            assertThat(Files.readString(path)).isEqualTo("1\n22\n333\n4444\n55555\n");
+        } finally {
+            restoreDiagnostics();
+        }
+        List<String> lines = diagnostics.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
+                .contains("cannot write " + path + ": No space left on device");
+        assertThat(lines).filteredOn(l -> l.contains("again after")).hasSize(1);
+    }
+
+    @Test
+    void clientsWaitWhileTheLogIsFailing() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        captureDiagnostics();
+        try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER)) {
+            channel.failAfter(0);
+            CompletableFuture.supplyAsync(() -> log.store(ascii("1\n")));
+            await().until(log::isFailing);
+            CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+                try {
+                    log.awaitWritable();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Thread.sleep(100);
+            assertThat(reader).isNotDone();
+            channel.heal();
+            reader.get(5, TimeUnit.SECONDS);
+        } finally {
+            restoreDiagnostics();
+        }
+    }
+
+    @Test
+    void abandonedRetriesCountTheNumbersNotWritten() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        captureDiagnostics();
+        try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER)) {
+            log.store(ascii("1\n"));
+            channel.failAfter(3); // "22\n" fits
+            CompletableFuture<Boolean> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n4444\n")));
+            await().until(log::isFailing);
+            log.abandonRetries();
+            assertThat(stored.get(5, TimeUnit.SECONDS)).isFalse();
+            assertThat(log.unwrittenNumbers()).isEqualTo(2);
+            assertThat(log.store(ascii("55555\n"))).as("after abandoning, one attempt only").isFalse();
+            assertThat(log.unwrittenNumbers()).isEqualTo(3);
+            assertThat(Files.readString(path)).isEqualTo("1\n22\n");
+            assertThat(log.lastFailure()).isEqualTo("No space left on device");
+            channel.heal();
+        } finally {
+            restoreDiagnostics();
+        }
+    }
+
+    @Test
+    void fsyncAlwaysForcesEveryBatchBeforeItReturns() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.ALWAYS)) {
+            log.store(ascii("1\n"));
+            assertThat(channel.forces.get()).isEqualTo(1);
+            log.store(ascii("2\n"));
+            assertThat(channel.forces.get()).isEqualTo(2);
+            assertThat(log.fsyncCount()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void fsyncIntervalForcesWithinASecondAndNeverForcesOnlyAtClose() throws Exception {
+        Path intervalPath = dir.resolve("interval.log");
+        FaultyFileChannel interval = faulty(intervalPath);
+        Path neverPath = dir.resolve("never.log");
+        FaultyFileChannel never = faulty(neverPath);
+        try (NumberLog intervalLog = NumberLog.over(intervalPath, interval, LF, FsyncPolicy.INTERVAL);
+             NumberLog neverLog = NumberLog.over(neverPath, never, LF, FsyncPolicy.NEVER)) {
+            intervalLog.store(ascii("1\n"));
+            neverLog.store(ascii("1\n"));
+            assertThat(interval.forces.get()).isZero();
+            await().atMost(Duration.ofSeconds(3)).until(() -> interval.forces.get() == 1);
+            Thread.sleep(1_200);
+            assertThat(interval.forces.get()).as("nothing new to force").isEqualTo(1);
+            assertThat(never.forces.get()).isZero();
+        }
+        assertThat(never.forces.get()).as("close forces whatever the policy").isEqualTo(1);
+    }
+
+    private static FaultyFileChannel faulty(Path path) throws IOException {
+        return new FaultyFileChannel(FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ));
+    }
+
+    private static ByteArrayOutputStream captureDiagnostics() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Log.configure(new PrintStream(out, true, StandardCharsets.UTF_8), false);
+        return out;
+    }
+
+    private static void restoreDiagnostics() {
+        Log.configure(System.err, false);
     }
 
     /**

@@ -375,6 +375,43 @@ class NumberServerTest {
     }
 
     @Nested
+    class IdleTimeout {
+
+        @Test
+        void disconnectsAClientThatSendsNothingForTheTimeout() throws Exception {
+            try (TestServer server = TestServer.start(dir, "--idle-timeout", "300ms"); TestClient idle = server.connect()) {
+                idle.send("000000001\n");
+                long start = System.nanoTime();
+                assertThat(idle.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
+                assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(250);
+                assertThat(server.logLines()).containsExactly("1");
+                await().until(() -> server.server.stats().connectedClients() == 0);
+            }
+        }
+
+        @Test
+        void keepsAClientThatKeepsSending() throws Exception {
+            try (TestServer server = TestServer.start(dir, "--idle-timeout", "300ms"); TestClient busy = server.connect()) {
+                for (int i = 0; i < 20; i++) {
+                    busy.send(String.format("%09d\n", i));
+                    Thread.sleep(50);
+                }
+                assertThat(busy.isOpenAfter(Duration.ofMillis(10))).isTrue();
+                busy.finish().awaitClosedByServer(CLOSE_TIMEOUT);
+                assertThat(server.logLines()).hasSize(20);
+            }
+        }
+
+        @Test
+        void isOffByDefault() throws Exception {
+            try (TestServer server = TestServer.start(dir); TestClient idle = server.connect()) {
+                idle.send("000000001\n");
+                assertThat(idle.isOpenAfter(Duration.ofMillis(1_500))).isTrue();
+            }
+        }
+    }
+
+    @Nested
     class Terminate {
 
         @Test
