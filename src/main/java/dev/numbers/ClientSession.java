@@ -3,7 +3,8 @@ package dev.numbers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
+import java.util.function.Consumer;
 
 /**
  * One client slot: reads a connection and stores its numbers. This is the hot path.
@@ -28,7 +29,8 @@ final class ClientSession {
     static final int READ_BUFFER_BYTES = 64 * 1024;
 
     private final int slot;
-    private final NumberServer server;
+    private final Consumer<String> onTerminate;
+    private final Consumer<ClientSession> onFree;
     private final LineDecoder decoder;
     private final SeenNumbers seen;
     private final NumberLog log;
@@ -41,17 +43,27 @@ final class ClientSession {
     private final int[] numbers;
     private final boolean[] isNew;
 
-    /** The connection being served, or null; written by the client thread, closed by any. */
-    private volatile SocketChannel channel;
+    /**
+     * The connection being served (a blocking {@code SocketChannel}; tests use other channels),
+     * or null; written by the client thread, closed by any.
+     */
+    private volatile ByteChannel channel;
     /** Its peer address, for log lines. */
     private volatile String remote;
     /** {@link System#nanoTime} when the thread began waiting in read, or 0: for the idle timeout. */
     private volatile long readingSinceNanos;
 
-    ClientSession(int slot, NumberServer server, LineDecoder decoder, SeenNumbers seen, NumberLog log,
-                  LogFormat format, Stats stats, BatchesInFlight inFlight) {
+    /**
+     * @param onTerminate called with a reason when the client sends {@code terminate}: the
+     *     server's shutdown request
+     * @param onFree called once per connection, when it has ended and before it is closed: the
+     *     server takes the slot back
+     */
+    ClientSession(int slot, Consumer<String> onTerminate, Consumer<ClientSession> onFree, LineDecoder decoder,
+                  SeenNumbers seen, NumberLog log, LogFormat format, Stats stats, BatchesInFlight inFlight) {
         this.slot = slot;
-        this.server = server;
+        this.onTerminate = onTerminate;
+        this.onFree = onFree;
         this.decoder = decoder;
         this.seen = seen;
         this.log = log;
@@ -69,24 +81,23 @@ final class ClientSession {
      * Hands the session its next connection. Called by the acceptor before the session is
      * scheduled, so that a shutdown that follows always finds the connection to close.
      */
-    void attach(SocketChannel connection, String peer) {
+    void attach(ByteChannel connection, String peer) {
         remote = peer;
         channel = connection;
     }
 
     /**
-     * Serves the attached connection until it ends, then closes it. Runs on a client thread;
-     * never throws: every way a connection can end is logged.
+     * Serves the attached connection until it ends, frees the slot, then closes the connection.
+     * Runs on a client thread; every way a connection can end is logged.
      */
     void serve() {
-        SocketChannel connection = channel;
+        ByteChannel connection = channel;
         String remote = this.remote;
         long received = 0;
-        End end;
+        End end = End.RESET;
         try {
             in.clear().limit(READ_BUFFER_BYTES);
             while (true) {
-                log.awaitWritable(); // while the disk fails, clients wait in TCP, unread
                 readingSinceNanos = System.nanoTime();
                 int read = connection.read(in);
                 readingSinceNanos = 0;
@@ -99,7 +110,7 @@ final class ClientSession {
                 int consumed = count * decoder.lineBytes();
                 LineDecoder.Stop stop = decoder.classify(in, consumed, length);
                 if (stop == LineDecoder.Stop.TERMINATE) {
-                    server.requestShutdown("terminate from " + remote);
+                    onTerminate.accept("terminate from " + remote); // first: a failing disk may hold store()
                 }
                 if (count > 0) {
                     store(count);
@@ -115,20 +126,20 @@ final class ClientSession {
         } catch (ClosedChannelException e) {
             end = End.DISCONNECTED; // closed by shutdown or the idle timeout, which log why
         } catch (IOException e) {
-            end = End.RESET;
             Log.info("client " + remote + " connection failed: " + Log.describe(e));
-        } catch (InterruptedException e) {
-            end = End.DISCONNECTED;
-            Thread.currentThread().interrupt();
         } finally {
             readingSinceNanos = 0;
             channel = null;
+            inFlight.awaitOthers(slot);
+            if (end == End.INVALID_INPUT) {
+                stats.invalidInputClosed();
+            }
+            // Free the slot before the close: a client that sees the close may connect again at
+            // once and must find it free. From here on, only locals: a new connection may be
+            // attached to this session while this thread still closes the old one.
+            onFree.accept(this);
+            closeQuietly(connection);
         }
-        inFlight.awaitOthers(slot);
-        if (end == End.INVALID_INPUT) {
-            stats.invalidInputClosed(); // counted before the close, which the client may be waiting for
-        }
-        closeQuietly(connection);
         logEnd(end, remote, received);
     }
 
@@ -163,7 +174,7 @@ final class ClientSession {
 
     /** Closes the connection being served, if any, waking the client thread. Any thread. */
     void disconnect() {
-        SocketChannel current = channel;
+        ByteChannel current = channel;
         if (current != null) {
             closeQuietly(current);
         }
@@ -174,7 +185,7 @@ final class ClientSession {
      * has been waiting in read that long. Called by the idle watchdog.
      */
     void disconnectIfIdle(long nowNanos, long timeoutNanos) {
-        SocketChannel current = channel;
+        ByteChannel current = channel;
         long since = readingSinceNanos;
         if (current != null && since != 0 && nowNanos - since >= timeoutNanos) {
             Log.info("client " + remote + " sent nothing for " + (nowNanos - since) / 1_000_000 + " ms: disconnecting it");
@@ -191,7 +202,7 @@ final class ClientSession {
         }
     }
 
-    private static void closeQuietly(SocketChannel connection) {
+    private static void closeQuietly(ByteChannel connection) {
         try {
             connection.close();
         } catch (IOException ignored) {

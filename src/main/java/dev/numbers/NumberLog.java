@@ -31,10 +31,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * are copied can (see the README, "Durability", for the measured rates).
  *
  * <p>A failing write (disk full, I/O error) is cut back to its last whole line, reported once
- * on stderr, and retried every second from there while the lock is held, so every client waits
- * (TCP holds them back) and nothing is accepted that cannot be stored. When it works again that
- * is reported too. {@link #abandonRetries} (at shutdown) ends the waiting: what is still not
- * written is counted in {@link #unwrittenNumbers}.
+ * on stderr, and retried every second from there while the lock is held. Every client thread
+ * that needs to store then waits in {@link #store}, without reading more, so TCP holds its client
+ * back: a client is held after at most one read batch, and nothing more is accepted than can be
+ * stored. (A thread with nothing to store still reads, so a {@code terminate} gets through.)
+ * When the write works again that is reported too. {@link #abandonRetries} (at shutdown) ends
+ * the waiting: what is still not written is counted in {@link #unwrittenNumbers}.
  */
 final class NumberLog implements Closeable {
 
@@ -71,7 +73,6 @@ final class NumberLog implements Closeable {
     /** Touched by the interval timer thread only. */
     private boolean timerSyncFailing;
 
-    private final Object health = new Object();
     private volatile boolean failing;
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final AtomicLong unwrittenNumbers = new AtomicLong();
@@ -280,8 +281,7 @@ final class NumberLog implements Closeable {
 
     /**
      * Runs {@code action} until it works: after a failure, says so once on stderr, marks the log
-     * failing (clients are not read meanwhile, see {@link #awaitWritable}), and tries again every
-     * second; says so when it works again.
+     * failing, and tries again every second; says so when it works again.
      *
      * @return true when it worked; false if retries were abandoned while it was failing
      */
@@ -292,8 +292,8 @@ final class NumberLog implements Closeable {
                 action.run();
                 if (failingSince != 0) {
                     Log.warn("could " + what + " again after " + (System.nanoTime() - failingSince) / 1_000_000
-                            + " ms of failures; reading from clients again");
-                    setFailing(false);
+                            + " ms of failures; clients are read again");
+                    failing = false;
                 }
                 return true;
             } catch (IOException e) {
@@ -304,36 +304,12 @@ final class NumberLog implements Closeable {
                         Log.error("cannot " + what + ": " + lastFailure + "; not reading from clients until it works, "
                                 + "retrying every " + RETRY_INTERVAL_MS + " ms");
                     }
-                    setFailing(true);
+                    failing = true;
                 }
                 if (abandoned.getCount() == 0) {
                     return false;
                 }
                 awaitQuietly(abandoned, RETRY_INTERVAL_MS);
-            }
-        }
-    }
-
-    private void setFailing(boolean nowFailing) {
-        failing = nowFailing;
-        if (!nowFailing) {
-            synchronized (health) {
-                health.notifyAll();
-            }
-        }
-    }
-
-    /**
-     * Returns at once while the log is healthy; while a write or fsync is failing, waits until it
-     * works again (or retries are abandoned), so that clients are not read meanwhile.
-     */
-    void awaitWritable() throws InterruptedException {
-        if (!failing) {
-            return;
-        }
-        synchronized (health) {
-            while (failing && abandoned.getCount() > 0) {
-                health.wait(RETRY_INTERVAL_MS);
             }
         }
     }
@@ -344,9 +320,6 @@ final class NumberLog implements Closeable {
      */
     void abandonRetries() {
         abandoned.countDown();
-        synchronized (health) {
-            health.notifyAll();
-        }
     }
 
     /** True while a write or fsync is failing and being retried. */

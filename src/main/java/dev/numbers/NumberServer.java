@@ -69,7 +69,8 @@ final class NumberServer {
         this.sessions = new ClientSession[config.maxClients()];
         this.idleSessions = new ArrayBlockingQueue<>(config.maxClients());
         for (int slot = 0; slot < sessions.length; slot++) {
-            sessions[slot] = new ClientSession(slot, this, decoder, seen, log, config.logFormat(), stats, inFlight);
+            sessions[slot] = new ClientSession(slot, this::requestShutdown, this::free, decoder, seen, log,
+                    config.logFormat(), stats, inFlight);
             idleSessions.add(sessions[slot]);
         }
         this.clientThreads = Executors.newFixedThreadPool(config.maxClients(), threads("client"));
@@ -197,15 +198,14 @@ final class NumberServer {
             stats.clientConnected();
             Log.info("client " + remote + " connected, " + stats.connectedClients() + " of " + config.maxClients());
             session.attach(connection, remote);
-            clientThreads.execute(() -> {
-                try {
-                    session.serve();
-                } finally {
-                    stats.clientDisconnected();
-                    idleSessions.add(session);
-                }
-            });
+            clientThreads.execute(session::serve);
         }
+    }
+
+    /** Takes a session's slot back when its connection has ended (called by the session). */
+    private void free(ClientSession session) {
+        stats.clientDisconnected();
+        idleSessions.add(session);
     }
 
     /**

@@ -93,31 +93,6 @@ class NumberLogTest {
     }
 
     @Test
-    void clientsWaitWhileTheLogIsFailing() throws Exception {
-        Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
-        captureDiagnostics();
-        try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER)) {
-            channel.failAfter(0);
-            CompletableFuture.supplyAsync(() -> log.store(ascii("1\n")));
-            await().until(log::isFailing);
-            CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
-                try {
-                    log.awaitWritable();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Thread.sleep(100);
-            assertThat(reader).isNotDone();
-            channel.heal();
-            reader.get(5, TimeUnit.SECONDS);
-        } finally {
-            restoreDiagnostics();
-        }
-    }
-
-    @Test
     void abandonedRetriesCountTheNumbersNotWritten() throws Exception {
         Path path = dir.resolve("numbers.log");
         FaultyFileChannel channel = faulty(path);
