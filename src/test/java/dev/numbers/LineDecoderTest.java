@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.numbers.LineDecoder.Stop;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -125,37 +123,24 @@ class LineDecoderTest {
     }
 
     /**
-     * Random streams built from valid lines and corruptions of them, decoded the way a session
-     * does (random read sizes, the partial line carried over), must agree with a naive decoder.
+     * Random streams built from valid lines and corruptions of them, decoded in reads of random
+     * sizes with the partial line carried over (as a session does), must agree with the plain
+     * byte-by-byte {@link ProtocolModel}.
      */
     @Test
-    void agreesWithNaiveDecoderOnRandomStreams() {
+    void agreesWithTheNaiveModelOnRandomStreams() {
         SplittableRandom random = new SplittableRandom(20261124);
         for (int round = 0; round < 20_000; round++) {
-            byte[] stream = randomStream(random);
-            Outcome expected = NaiveDecoder.decode(stream, LF);
+            byte[] stream = ProtocolModel.randomStream(random, random.nextInt(999_999_000), true);
+            ProtocolModel.Expectation model = ProtocolModel.expect(stream, LF);
+            Stop stop = switch (model.outcome()) {
+                case CLEAN_END -> Stop.NEED_MORE;
+                case INVALID -> Stop.INVALID;
+                case TERMINATE -> Stop.TERMINATE;
+            };
             Outcome actual = decodeInRandomReads(decoder, stream, random);
-            assertThat(actual).as("stream %s", printable(stream)).isEqualTo(expected);
+            assertThat(actual).as("stream %s", ProtocolModel.printable(stream)).isEqualTo(new Outcome(model.numbers(), stop));
         }
-    }
-
-    static byte[] randomStream(SplittableRandom random) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int lines = random.nextInt(0, 30);
-        for (int i = 0; i < lines; i++) {
-            byte[] line = String.format("%09d\n", random.nextInt(1_000_000_000)).getBytes(StandardCharsets.US_ASCII);
-            switch (random.nextInt(40)) {
-                case 0 -> line[random.nextInt(line.length)] = (byte) random.nextInt(256);
-                case 1 -> line = Arrays.copyOf(line, random.nextInt(line.length));
-                case 2 -> line = "terminate\n".getBytes(StandardCharsets.US_ASCII);
-                case 3 -> line = Arrays.copyOf(line, line.length + 1 + random.nextInt(3));
-                case 4 -> line = "\r\n".getBytes(StandardCharsets.US_ASCII);
-                default -> {
-                }
-            }
-            out.writeBytes(line);
-        }
-        return out.toByteArray();
     }
 
     /** Decodes {@code stream} as {@link ClientSession} does, in reads of random sizes. */
@@ -206,40 +191,5 @@ class LineDecoderTest {
 
     static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.ISO_8859_1);
-    }
-
-    private static String printable(byte[] stream) {
-        return new String(stream, StandardCharsets.ISO_8859_1).replace("\n", "\\n").replace("\r", "\\r");
-    }
-
-    /**
-     * The protocol as plainly as it can be said: split at the separator; each complete line is a
-     * number, {@code terminate}, or the end; an incomplete tail that could still become a valid
-     * line waits (NEED_MORE), any other tail is invalid. At the end of a stream the caller turns
-     * a non-empty tail into INVALID.
-     */
-    static final class NaiveDecoder {
-        static Outcome decode(byte[] stream, byte[] separator) {
-            String text = new String(stream, StandardCharsets.ISO_8859_1);
-            String sep = new String(separator, StandardCharsets.ISO_8859_1);
-            List<Integer> numbers = new ArrayList<>();
-            int start = 0;
-            while (true) {
-                int end = text.indexOf(sep, start);
-                if (end < 0) {
-                    String tail = text.substring(start);
-                    return new Outcome(numbers, tail.isEmpty() ? Stop.NEED_MORE : Stop.INVALID);
-                }
-                String line = text.substring(start, end);
-                if (line.equals("terminate")) {
-                    return new Outcome(numbers, Stop.TERMINATE);
-                }
-                if (line.length() != 9 || !line.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                    return new Outcome(numbers, Stop.INVALID);
-                }
-                numbers.add(Integer.parseInt(line));
-                start = end + sep.length();
-            }
-        }
     }
 }

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -371,6 +374,51 @@ class NumberServerTest {
             var m = Pattern.compile("Received (\\d+) unique numbers, (\\d+) duplicates\\. Unique total: (\\d+)").matcher(line);
             assertThat(m.matches()).isTrue();
             return Long.parseLong(m.group(group));
+        }
+    }
+
+    /**
+     * {@link ProtocolModel} over real sockets: random streams written in random pieces. An
+     * invalid stream is closed by the server without the client's end of stream; a valid one
+     * stays open until it; the log gains exactly the model's numbers. (The exact read boundaries
+     * are {@link ClientSessionPropertyTest}'s business; here TCP decides them.)
+     */
+    @Nested
+    class RandomStreams {
+
+        @Test
+        void serverAgreesWithTheModelOverSockets() throws Exception {
+            long seed = 424242;
+            try (TestServer server = TestServer.start(dir, "--log-format", "padded")) {
+                Set<String> expectedLog = new HashSet<>();
+                for (int c = 0; c < 300; c++) {
+                    SplittableRandom random = new SplittableRandom(seed + c);
+                    byte[] stream = ProtocolModel.randomStream(random, c * 1000, false);
+                    ProtocolModel.Expectation model = ProtocolModel.expect(stream, new byte[] {'\n'});
+                    String what = "case seed " + (seed + c) + ": " + ProtocolModel.printable(stream);
+                    boolean invalidMidStream = model.outcome() == ProtocolModel.Outcome.INVALID && model.stopAt() < stream.length;
+                    try (TestClient client = server.connect()) {
+                        try {
+                            for (byte[] piece : ProtocolModel.randomPieces(random, stream, 40)) {
+                                client.send(piece);
+                            }
+                        } catch (IOException closedUnderUs) {
+                            assertThat(invalidMidStream).as(what + ": only an invalid stream is closed early").isTrue();
+                        }
+                        if (invalidMidStream) {
+                            assertThat(client.awaitClosedByServer(CLOSE_TIMEOUT)).as(what).isEmpty();
+                        } else {
+                            assertThat(client.isOpenAfter(Duration.ofMillis(2))).as(what).isTrue();
+                            client.finish();
+                            assertThat(client.awaitClosedByServer(CLOSE_TIMEOUT)).as(what).isEmpty();
+                        }
+                    }
+                    model.numbers().forEach(n -> expectedLog.add(String.format("%09d", n)));
+                    List<String> lines = server.logLines();
+                    assertThat(new HashSet<>(lines)).as(what).isEqualTo(expectedLog);
+                    assertThat(lines).as(what).hasSize(expectedLog.size());
+                }
+            }
         }
     }
 
