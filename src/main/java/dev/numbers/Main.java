@@ -80,6 +80,22 @@ public final class Main implements Callable<Integer> {
                     + "hold every slot; off waits forever.")
     private Duration idleTimeout;
 
+    @Option(names = "--admin-port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_ADMIN_PORT,
+            description = "Command port (WHO, WHERE, WHY, STATS, HELP); 0 turns it off. If the default port is taken "
+                    + "the server runs without it and says so; a port given here must open.")
+    private int adminPort;
+
+    @Option(names = "--admin-bind", paramLabel = "ADDRESS",
+            description = "Address of the command port and the metrics (default: as --bind).")
+    private InetAddress adminBind;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Serve Prometheus metrics at http://ADDRESS:PORT/metrics; 0 (the default) turns it off.")
+    private int metricsPort;
+
+    @Option(names = {"-q", "--quiet"}, description = "Diagnostics on stderr: warnings and errors only.")
+    private boolean quiet;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -99,7 +115,10 @@ public final class Main implements Callable<Integer> {
     /** The configuration these options describe. */
     ServerConfig toConfig() {
         try {
-            return new ServerConfig(bind, port, maxClients, log, logFormat, reportInterval, fsync, idleTimeout);
+            boolean adminRequired = spec.commandLine().getParseResult() != null
+                    && spec.commandLine().getParseResult().hasMatchedOption("--admin-port");
+            return new ServerConfig(bind, port, maxClients, log, logFormat, reportInterval, fsync, idleTimeout,
+                    adminPort, adminBind, adminRequired, metricsPort, quiet);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -108,6 +127,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws StartupException, InterruptedException {
         ServerConfig config = toConfig();
+        Log.configure(System.err, config.quiet());
         NumberServer server = NumberServer.start(config, System.out);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGINT and SIGTERM land here, and so does System.exit after a terminate. The

@@ -54,6 +54,8 @@ final class NumberServer {
     private final ExecutorService clientThreads;
     private final ScheduledExecutorService reporter;
     private final Thread acceptor;
+    private AdminServer admin;
+    private MetricsServer metrics;
 
     private final AtomicBoolean shutdownStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -77,6 +79,7 @@ final class NumberServer {
         this.reporter = Executors.newSingleThreadScheduledExecutor(threads("reporter"));
         long intervalNanos = config.reportInterval().toNanos();
         reporter.scheduleAtFixedRate(new StatsReporter(stats, reportOut), intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+        reporter.scheduleAtFixedRate(stats::sampleRate, 1, 1, TimeUnit.SECONDS);
         if (!config.idleTimeout().isZero()) {
             long timeoutNanos = config.idleTimeout().toNanos();
             long periodNanos = Math.max(IDLE_CHECK_MIN_NANOS, Math.min(IDLE_CHECK_MAX_NANOS, timeoutNanos / 4));
@@ -107,6 +110,15 @@ final class NumberServer {
             SeenNumbers seen = allocateSeenNumbers();
             ServerSocketChannel listener = openListener(config);
             NumberServer server = new NumberServer(config, log, seen, listener, reportOut);
+            try {
+                server.startSideServers();
+            } catch (StartupException e) {
+                server.closeSideServers();
+                server.reporter.shutdownNow();
+                server.clientThreads.shutdown();
+                closeQuietly(listener);
+                throw e;
+            }
             server.acceptor.start();
             Log.info("started port=" + server.port() + " bind=" + describeBind(config)
                     + " max-clients=" + config.maxClients()
@@ -115,6 +127,8 @@ final class NumberServer {
                     + " report-interval=" + config.reportInterval().toMillis() + "ms"
                     + " fsync=" + config.fsync().optionName()
                     + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : config.idleTimeout().toMillis() + "ms")
+                    + " admin-port=" + (server.admin == null ? "off" : server.admin.port())
+                    + " metrics-port=" + (server.metrics == null ? "off" : server.metrics.port())
                     + " run-id=" + server.runId);
             return server;
         } catch (StartupException | RuntimeException | Error e) {
@@ -133,9 +147,7 @@ final class NumberServer {
     }
 
     private static ServerSocketChannel openListener(ServerConfig config) throws StartupException {
-        InetSocketAddress address = config.bindAddress() == null
-                ? new InetSocketAddress(config.port())
-                : new InetSocketAddress(config.bindAddress(), config.port());
+        InetSocketAddress address = address(config.bindAddress(), config.port());
         ServerSocketChannel channel = null;
         try {
             channel = ServerSocketChannel.open();
@@ -145,9 +157,117 @@ final class NumberServer {
             if (channel != null) {
                 closeQuietly(channel);
             }
-            String reason = e instanceof BindException && "Address already in use".equals(e.getMessage())
-                    ? "address already in use" : Log.describe(e);
-            throw new StartupException("cannot listen on port " + config.port() + " (" + describeBind(config) + "): " + reason, e);
+            throw new StartupException("cannot listen on port " + config.port() + " (" + describeBind(config) + "): "
+                    + describeBindFailure(e), e);
+        }
+    }
+
+    /**
+     * Opens the command port and the metrics endpoint, if configured. The default command port
+     * being taken is a warning, not a failure: several servers on one host (tests, a second
+     * instance on another --port) must not need to know of it.
+     */
+    private void startSideServers() throws StartupException {
+        Counters counters = new Counters();
+        if (config.adminPort() != 0) {
+            InetSocketAddress address = address(config.adminAddress(), config.adminPort());
+            try {
+                admin = AdminServer.start(address, counters);
+            } catch (IOException e) {
+                if (config.adminRequired()) {
+                    throw new StartupException("cannot open command port " + config.adminPort() + ": " + describeBindFailure(e), e);
+                }
+                Log.warn("command port " + config.adminPort() + " not opened (" + describeBindFailure(e)
+                        + "); running without it. Choose one with --admin-port, or 0 for none.");
+            }
+        }
+        if (config.metricsPort() != 0) {
+            try {
+                metrics = MetricsServer.start(address(config.adminAddress(), config.metricsPort()), counters);
+            } catch (IOException e) {
+                throw new StartupException("cannot open metrics port " + config.metricsPort() + ": " + describeBindFailure(e), e);
+            }
+        }
+    }
+
+    private void closeSideServers() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+    }
+
+    private static InetSocketAddress address(java.net.InetAddress host, int port) {
+        return host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+    }
+
+    private static String describeBindFailure(IOException e) {
+        return e instanceof BindException && "Address already in use".equals(e.getMessage())
+                ? "address already in use" : Log.describe(e);
+    }
+
+    /** The counters as the command port and the metrics see them: reads only, no locks. */
+    private final class Counters implements AdminServer.Status, MetricsServer.Source {
+        @Override
+        public int connectedClients() {
+            return stats.connectedClients();
+        }
+
+        @Override
+        public String runId() {
+            return runId.toString();
+        }
+
+        @Override
+        public long uniqueTotal() {
+            return stats.uniqueTotal();
+        }
+
+        @Override
+        public long duplicateTotal() {
+            return stats.duplicateTotal();
+        }
+
+        @Override
+        public long uptimeNanos() {
+            return NumberServer.this.uptimeNanos();
+        }
+
+        @Override
+        public long ratePerSecond() {
+            return stats.ratePerSecond();
+        }
+
+        @Override
+        public long invalidClosed() {
+            return stats.invalidClosed();
+        }
+
+        @Override
+        public long rejectedClients() {
+            return stats.rejectedClients();
+        }
+
+        @Override
+        public long logBytesWritten() {
+            return log.bytesWritten();
+        }
+
+        @Override
+        public long fsyncCount() {
+            return log.fsyncCount();
+        }
+
+        @Override
+        public long fsyncNanos() {
+            return log.fsyncNanos();
+        }
+
+        @Override
+        public boolean logFailing() {
+            return log.isFailing();
         }
     }
 
@@ -162,6 +282,11 @@ final class NumberServer {
 
     UUID runId() {
         return runId;
+    }
+
+    /** The command port, or -1 when there is none. */
+    int adminPort() {
+        return admin == null ? -1 : admin.port();
     }
 
     Stats stats() {
@@ -222,6 +347,7 @@ final class NumberServer {
         Log.info("shutting down: " + reason);
         closeQuietly(listener);
         joinQuietly(acceptor);
+        closeSideServers();
         for (ClientSession session : sessions) {
             session.disconnect();
         }

@@ -16,6 +16,12 @@ import java.time.Duration;
  * @param reportInterval time between two report lines on stdout
  * @param fsync          when the log is forced to disk
  * @param idleTimeout    a client that sends nothing for this long is disconnected; zero: never
+ * @param adminPort      the command port; 0: none
+ * @param adminBind      address of the command port and the metrics; null: as {@code bindAddress}
+ * @param adminRequired  the command port was asked for by name: failing to open it is fatal
+ *                       (the default port in use is only a warning)
+ * @param metricsPort    the Prometheus endpoint's port; 0: none
+ * @param quiet          diagnostics: warnings and errors only
  */
 record ServerConfig(
         InetAddress bindAddress,
@@ -25,17 +31,23 @@ record ServerConfig(
         LogFormat logFormat,
         Duration reportInterval,
         FsyncPolicy fsync,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        int adminPort,
+        InetAddress adminBind,
+        boolean adminRequired,
+        int metricsPort,
+        boolean quiet) {
 
     static final int DEFAULT_PORT = 4000;
     static final int DEFAULT_MAX_CLIENTS = 5;
     static final String DEFAULT_LOG = "numbers.log";
     static final Duration DEFAULT_REPORT_INTERVAL = Duration.ofSeconds(10);
+    static final int DEFAULT_ADMIN_PORT = 9999;
 
     ServerConfig {
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
-        }
+        checkPort("port", port);
+        checkPort("admin port", adminPort);
+        checkPort("metrics port", metricsPort);
         if (maxClients < 1) {
             throw new IllegalArgumentException("max clients must be at least 1, got " + maxClients);
         }
@@ -45,5 +57,16 @@ record ServerConfig(
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idle timeout must not be negative, got " + idleTimeout);
         }
+    }
+
+    private static void checkPort(String what, int port) {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException(what + " must be 0 to 65535, got " + port);
+        }
+    }
+
+    /** Where the command port and the metrics listen: {@code adminBind}, else {@code bindAddress}. */
+    InetAddress adminAddress() {
+        return adminBind != null ? adminBind : bindAddress;
     }
 }

@@ -14,6 +14,9 @@ final class Stats {
     private final AtomicInteger connectedClients = new AtomicInteger();
     private final AtomicLong rejectedClients = new AtomicLong();
     private final AtomicLong invalidClosed = new AtomicLong();
+    /** Written once a second by {@link #sampleRate}'s single caller; read by anyone. */
+    private volatile long lastSampleTotal;
+    private volatile long ratePerSecond;
 
     /** Counts one read batch: {@code unique} numbers new to the run, {@code duplicates} not. */
     void recordBatch(int unique, int duplicates) {
@@ -39,6 +42,18 @@ final class Stats {
 
     void invalidInputClosed() {
         invalidClosed.incrementAndGet();
+    }
+
+    /** Called once a second, by one thread: the rate is the numbers received since the last call. */
+    void sampleRate() {
+        long total = uniqueTotal() + duplicateTotal();
+        ratePerSecond = total - lastSampleTotal;
+        lastSampleTotal = total;
+    }
+
+    /** Numbers received (unique and duplicate) in the last second sampled. */
+    long ratePerSecond() {
+        return ratePerSecond;
     }
 
     long uniqueTotal() {

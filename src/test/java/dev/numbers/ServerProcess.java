@@ -49,7 +49,7 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on a free loopback port and waits until it listens. */
     static ServerProcess start(Path workDir, String... args) throws IOException, InterruptedException {
-        List<String> all = new ArrayList<>(List.of("--bind", "127.0.0.1", "--port", "0"));
+        List<String> all = new ArrayList<>(List.of("--bind", "127.0.0.1", "--port", "0", "--admin-port", "0"));
         all.addAll(List.of(args));
         ServerProcess server = launch(workDir, all.toArray(String[]::new));
         server.awaitStarted();

@@ -184,6 +184,92 @@ class ServerProcessIT {
         }
     }
 
+    @Test
+    void logsEveryEventThatMattersOnStderr() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir, "--max-clients", "1")) {
+            try (TestClient client = server.connect()) {
+                client.send("000000001\n");
+                await().until(() -> server.logLines().size() == 1);
+                try (TestClient rejected = server.connect()) {
+                    rejected.awaitClosedByServer(CLOSE_TIMEOUT);
+                }
+                client.finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            try (TestClient client = server.connect()) {
+                client.send("garbage\n").awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            try (TestClient client = server.connect()) {
+                client.send("terminate\n");
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            }
+            List<String> lines = errorLines(server);
+            assertThat(lines).allMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (INFO |WARN |ERROR) .+"));
+            assertThat(lines.get(0)).contains("INFO  started port=" + server.port())
+                    .contains("log=" + dir.resolve("numbers.log").toRealPath())
+                    .contains("max-clients=1").contains("log-format=stripped").contains("fsync=interval")
+                    .contains("idle-timeout=off").contains("admin-port=off").contains("metrics-port=off").contains("run-id=");
+            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ connected, 1 of 1"));
+            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ rejected: all 1 slots are busy"));
+            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ ended after 1 numbers"));
+            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ closed for invalid input after 0 numbers"));
+            assertThat(lines).anyMatch(l -> l.matches(".* INFO  shutting down: terminate from /127\\.0\\.0\\.1:\\d+"));
+            assertThat(lines.get(lines.size() - 1)).endsWith("INFO  stopped: unique total 1, duplicates 0, exit status 0");
+        }
+    }
+
+    @Test
+    void quietKeepsOnlyWarningsAndErrors() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            // The metrics port taken: an error. (The command port is off, as in every test here.)
+            try (ServerProcess server = ServerProcess.launch(dir, "--bind", "127.0.0.1", "--port", "0", "--admin-port", "0",
+                    "--quiet", "--metrics-port", Integer.toString(taken.getLocalPort()))) {
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+                assertThat(errorLines(server)).singleElement().asString()
+                        .isEqualTo("numbers-server: cannot open metrics port " + taken.getLocalPort() + ": address already in use");
+            }
+        }
+        Path quietDir = java.nio.file.Files.createDirectory(dir.resolve("quiet"));
+        int port = TestServer.freePort();
+        try (ServerProcess server = ServerProcess.launch(quietDir, "--bind", "127.0.0.1", "--port", Integer.toString(port),
+                "--admin-port", "0", "-q")) {
+            await().ignoreExceptions().until(() -> { // no "started" line to wait for: wait for the port
+                TestClient.connect(port).close();
+                return true;
+            });
+            server.signal("TERM");
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            assertThat(errorLines(server)).as("no INFO lines").isEmpty();
+            assertThat(server.stdout).isEmpty();
+        }
+    }
+
+    @Test
+    void aCommandPortAskedForByNameMustOpen() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            try (ServerProcess server = ServerProcess.launch(dir, "--bind", "127.0.0.1", "--port", "0", "--admin-port", Integer.toString(port))) {
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+                assertThat(errorLines(server)).singleElement().asString()
+                        .isEqualTo("numbers-server: cannot open command port " + port + ": address already in use");
+            }
+        }
+    }
+
+    @Test
+    void theDefaultCommandPortTakenIsAWarningAndTheServerRuns() throws Exception {
+        assumeThat(portIsFree(ServerConfig.DEFAULT_ADMIN_PORT)).as("port 9999 is free on this machine").isTrue();
+        try (ServerSocket taken = new ServerSocket(ServerConfig.DEFAULT_ADMIN_PORT, 50, InetAddress.getLoopbackAddress());
+             ServerProcess server = ServerProcess.launch(dir, "--bind", "127.0.0.1", "--port", "0")) {
+            server.awaitStarted();
+            assertThat(server.stderr).anyMatch(l -> l.contains("WARN  command port 9999 not opened (address already in use); running without it"));
+            try (TestClient client = server.connect()) {
+                client.send("000000009\nterminate\n");
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            }
+            assertThat(server.logLines()).containsExactly("9");
+        }
+    }
+
     /** stderr lines that are not the launcher's build messages. */
     private static List<String> errorLines(ServerProcess server) {
         List<String> lines = new ArrayList<>(server.stderr);

@@ -28,7 +28,8 @@ final class TestServer implements AutoCloseable {
 
     /** Starts a server logging to {@code dir/numbers.log}; {@code args} add or override options. */
     static TestServer start(Path dir, String... args) throws StartupException {
-        List<String> all = new ArrayList<>(List.of("--bind", "127.0.0.1", "--port", "0", "--log", dir.resolve("numbers.log").toString()));
+        List<String> all = new ArrayList<>(List.of("--bind", "127.0.0.1", "--port", "0", "--admin-port", "0",
+                "--log", dir.resolve("numbers.log").toString()));
         all.addAll(List.of(args));
         Main main = new Main();
         new CommandLine(main).setOverwrittenOptionsAllowed(true).parseArgs(all.toArray(String[]::new));
@@ -40,6 +41,13 @@ final class TestServer implements AutoCloseable {
 
     int port() {
         return server.port();
+    }
+
+    /** A port nothing listens on now, for a test's command or metrics port. */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
     }
 
     TestClient connect() throws IOException {

@@ -1,0 +1,214 @@
+package dev.numbers;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The command port (default 9999): a line protocol for asking the server what it is doing.
+ * One reply line per command line:
+ * <pre>
+ *   WHO    the number of connected number clients
+ *   WHERE  this run's UUID
+ *   WHY    42
+ *   STATS  unique_total=.. duplicates_total=.. clients=.. uptime_seconds=.. rate_per_second=..
+ *   HELP   the commands
+ *   other  ERROR ..., and the connection stays usable
+ * </pre>
+ * It cannot stop or change the server. It reads only counters (atomics), so it shares no lock
+ * with the number path. Its input is bounded: a line longer than {@link #MAX_LINE_BYTES} or
+ * with a byte that is not printable ASCII gets an {@code ERROR} and a close, as does a client
+ * silent for {@link #IDLE_TIMEOUT_MS}. Up to {@link #MAX_CLIENTS} command clients at once, each
+ * on a thread of its own; they do not count against the number clients.
+ */
+final class AdminServer implements AutoCloseable {
+
+    static final int MAX_LINE_BYTES = 256;
+    static final int MAX_CLIENTS = 16;
+    static final int IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+    static final String COMMANDS = "WHO WHERE WHY STATS HELP";
+
+    /** What the command port reports; read on each command. */
+    interface Status {
+        int connectedClients();
+
+        String runId();
+
+        long uniqueTotal();
+
+        long duplicateTotal();
+
+        long uptimeNanos();
+
+        /** Numbers received per second, over the last second or so. */
+        long ratePerSecond();
+    }
+
+    private final ServerSocket listener;
+    private final Status status;
+    private final ExecutorService threads;
+    private final Semaphore slots = new Semaphore(MAX_CLIENTS);
+    private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
+    private final Thread acceptor;
+
+    private AdminServer(ServerSocket listener, Status status) {
+        this.listener = listener;
+        this.status = status;
+        AtomicInteger count = new AtomicInteger();
+        this.threads = Executors.newCachedThreadPool(daemon(() -> "admin-" + count.incrementAndGet()));
+        this.acceptor = daemon(() -> "admin-acceptor").newThread(this::acceptLoop);
+    }
+
+    /** Opens the command port and starts serving it. */
+    static AdminServer start(InetSocketAddress address, Status status) throws IOException {
+        ServerSocket listener = new ServerSocket();
+        try {
+            listener.bind(address, 16);
+        } catch (IOException e) {
+            listener.close();
+            throw e;
+        }
+        AdminServer server = new AdminServer(listener, status);
+        server.acceptor.start();
+        return server;
+    }
+
+    int port() {
+        return listener.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            Socket client;
+            try {
+                client = listener.accept();
+            } catch (IOException e) {
+                if (!listener.isClosed()) {
+                    Log.warn("command port: accept failed: " + Log.describe(e));
+                }
+                continue;
+            }
+            if (!slots.tryAcquire()) {
+                reply(client, "ERROR too many command clients (" + MAX_CLIENTS + "); try again later");
+                closeQuietly(client);
+                continue;
+            }
+            clients.add(client);
+            threads.execute(() -> {
+                try {
+                    serve(client);
+                } finally {
+                    clients.remove(client);
+                    closeQuietly(client);
+                    slots.release();
+                }
+            });
+        }
+    }
+
+    private void serve(Socket client) {
+        try {
+            client.setSoTimeout(IDLE_TIMEOUT_MS);
+            InputStream in = new BufferedInputStream(client.getInputStream(), MAX_LINE_BYTES);
+            OutputStream out = client.getOutputStream();
+            ByteArrayOutputStream line = new ByteArrayOutputStream(MAX_LINE_BYTES);
+            for (int b; (b = in.read()) >= 0; ) {
+                if (b == '\n') {
+                    String command = line.toString(StandardCharsets.US_ASCII);
+                    line.reset();
+                    write(out, respond(command.endsWith("\r") ? command.substring(0, command.length() - 1) : command));
+                } else if (line.size() >= MAX_LINE_BYTES) {
+                    write(out, "ERROR line longer than " + MAX_LINE_BYTES + " bytes; closing");
+                    return;
+                } else if ((b < 0x20 || b > 0x7E) && b != '\r') {
+                    write(out, "ERROR not a text line (byte 0x" + Integer.toHexString(b) + "); closing");
+                    return;
+                } else {
+                    line.write(b);
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            reply(client, "ERROR idle for " + IDLE_TIMEOUT_MS / 1000 + " s; closing");
+        } catch (SocketException e) {
+            // The client went away, or shutdown closed its socket: nothing to answer.
+        } catch (IOException e) {
+            Log.warn("command port: " + Log.describe(e));
+        }
+    }
+
+    /** The reply to one command line, without its newline. */
+    String respond(String command) {
+        return switch (command) {
+            case "WHO" -> Integer.toString(status.connectedClients());
+            case "WHERE" -> status.runId();
+            case "WHY" -> "42";
+            case "STATS" -> String.format(Locale.ROOT,
+                    "unique_total=%d duplicates_total=%d clients=%d uptime_seconds=%d rate_per_second=%d",
+                    status.uniqueTotal(), status.duplicateTotal(), status.connectedClients(),
+                    TimeUnit.NANOSECONDS.toSeconds(status.uptimeNanos()), status.ratePerSecond());
+            case "HELP" -> "commands: WHO (connected clients), WHERE (run id), WHY, STATS (counters), HELP";
+            default -> "ERROR unknown command '" + command + "'; commands: " + COMMANDS;
+        };
+    }
+
+    private static void write(OutputStream out, String reply) throws IOException {
+        out.write((reply + "\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private static void reply(Socket client, String reply) {
+        try {
+            write(client.getOutputStream(), reply);
+        } catch (IOException ignored) {
+            // A last word to a client that is already gone: nothing else to do.
+        }
+    }
+
+    /** Stops accepting and closes every command connection. */
+    @Override
+    public void close() {
+        closeQuietly(listener);
+        for (Socket client : clients) {
+            closeQuietly(client);
+        }
+        threads.shutdown();
+        try {
+            acceptor.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // Closing a socket we are done with; a failure leaves nothing to clean up.
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(Supplier<String> name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name.get());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,125 @@
+package dev.numbers;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+
+/**
+ * {@code GET /metrics} in the Prometheus text format (version 0.0.4), on the JDK's own HTTP
+ * server: a handful of counters need no client library. One daemon thread; it reads counters
+ * only, so it shares no lock with the number path.
+ */
+final class MetricsServer implements AutoCloseable {
+
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    /** What the metrics report; read on each scrape. */
+    interface Source {
+        long uniqueTotal();
+
+        long duplicateTotal();
+
+        long invalidClosed();
+
+        int connectedClients();
+
+        long rejectedClients();
+
+        long logBytesWritten();
+
+        long fsyncCount();
+
+        long fsyncNanos();
+
+        boolean logFailing();
+    }
+
+    private final HttpServer http;
+
+    private MetricsServer(HttpServer http) {
+        this.http = http;
+    }
+
+    static MetricsServer start(InetSocketAddress address, Source source) throws IOException {
+        HttpServer http = HttpServer.create(address, 16);
+        http.createContext("/", exchange -> {
+            try (exchange) {
+                handle(exchange, source);
+            }
+        });
+        http.setExecutor(Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "metrics");
+            thread.setDaemon(true);
+            return thread;
+        }));
+        http.start();
+        return new MetricsServer(http);
+    }
+
+    int port() {
+        return http.getAddress().getPort();
+    }
+
+    private static void handle(HttpExchange exchange, MetricsServer.Source source) throws IOException {
+        if (!exchange.getRequestURI().getPath().equals("/metrics")) {
+            send(exchange, 404, "not found: try /metrics\n");
+        } else if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
+            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+            send(exchange, 405, "method not allowed\n");
+        } else {
+            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+            send(exchange, 200, render(source));
+        }
+    }
+
+    private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    /** The exposition: HELP, TYPE and value lines per metric. */
+    static String render(Source source) {
+        StringBuilder text = new StringBuilder();
+        metric(text, "numbers_received_total", "counter", "Valid number lines received, by outcome.",
+                "{outcome=\"unique\"} " + source.uniqueTotal(), "{outcome=\"duplicate\"} " + source.duplicateTotal());
+        metric(text, "numbers_invalid_connections_total", "counter", "Connections closed for invalid input.",
+                " " + source.invalidClosed());
+        metric(text, "numbers_clients_connected", "gauge", "Number clients connected now.",
+                " " + source.connectedClients());
+        metric(text, "numbers_clients_rejected_total", "counter", "Clients closed on arrival because every slot was busy.",
+                " " + source.rejectedClients());
+        metric(text, "numbers_log_bytes_written_total", "counter", "Bytes appended to the log.",
+                " " + source.logBytesWritten());
+        metric(text, "numbers_log_fsyncs_total", "counter", "Forces of the log to disk.",
+                " " + source.fsyncCount());
+        metric(text, "numbers_log_fsync_seconds_total", "counter", "Time spent forcing the log to disk.",
+                String.format(Locale.ROOT, " %.6f", source.fsyncNanos() / 1e9));
+        metric(text, "numbers_log_write_failing", "gauge", "1 while a write or fsync of the log fails and is retried.",
+                " " + (source.logFailing() ? 1 : 0));
+        return text.toString();
+    }
+
+    private static void metric(StringBuilder text, String name, String type, String help, String... samples) {
+        text.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        text.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        for (String sample : samples) {
+            text.append(name).append(sample).append('\n');
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+    }
+}
