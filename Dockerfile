@@ -1,0 +1,24 @@
+# numbers-server in a container. Not exercised by CI (no Docker engine on the build machine).
+#   docker build -t numbers-server .
+#   docker run --rm -p 4000:4000 -p 9999:9999 -v numbers-data:/data numbers-server
+# `docker stop` sends SIGTERM: the server shuts down cleanly (log forced to disk) and exits 0.
+
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /src
+COPY mvnw pom.xml ./
+COPY .mvn .mvn
+RUN ./mvnw -B -q dependency:go-offline
+COPY src src
+RUN ./mvnw -B -q -DskipTests package
+
+FROM eclipse-temurin:17-jre
+RUN useradd --system --uid 10001 --no-create-home --home-dir /data numbers \
+    && mkdir -p /data /opt/numbers-server && chown numbers /data
+COPY --from=build /src/target/numbers-server.jar /opt/numbers-server/numbers-server.jar
+USER numbers
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 4000 9999
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["java", "-Xms192m", "-Xmx192m", "-XX:+UseSerialGC", "-jar", "/opt/numbers-server/numbers-server.jar"]
+CMD []
