@@ -16,7 +16,8 @@ import java.nio.channels.SocketChannel;
  */
 final class Sink {
 
-    private static final int READ_BUFFER_BYTES = 64 * 1024;
+    /** The server's read size (ClientSession.READ_BUFFER_BYTES), so that only the work differs. */
+    private static final int READ_BUFFER_BYTES = 256 * 1024;
 
     private Sink() {
     }
