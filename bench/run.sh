@@ -16,7 +16,9 @@
 # the measured run, 4 clients keep loading it for 2 s and a fifth connection sends terminate:
 # the time from that write to the process exit is "terminate->exit". Peak RSS is VmHWM.
 # The server runs with the launcher's default JVM options (see the README) and --fsync interval.
-# Prints every measurement, then medians; takes about 3 minutes per JDK.
+# Then, per JDK, the unique-heavy workload once per round under each --fsync policy (never,
+# interval, always), interleaved, for the durability table.
+# Prints every measurement, then medians; takes about 6 minutes per JDK.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,10 +60,11 @@ await_port() {
   echo "nothing listens on $port" >&2; return 1
 }
 
-# start_server JDK: starts the server in $work/run, sets $server_pid
+# start_server JDK [OPTIONS...]: starts the server in $work/run, sets $server_pid
 start_server() {
+  local jdk="$1"; shift
   rm -rf "$work/run"; mkdir -p "$work/run"
-  (cd "$work/run" && exec "$1/bin/java" $server_opts -jar "$jar" --port "$port" >/dev/null 2>"$work/server.err") &
+  (cd "$work/run" && exec "$jdk/bin/java" $server_opts -jar "$jar" --port "$port" --admin-port 0 "$@" >/dev/null 2>"$work/server.err") &
   server_pid=$!
   await_port
 }
@@ -85,9 +88,10 @@ terminate_under_load() {
   echo "$rss_kb	$(( (end - start) / 1000000 ))"
 }
 
-measure_server() { # JDK RANGE ROUND
+measure_server() { # JDK RANGE ROUND [SERVER OPTIONS...]
   local jdk="$1" range="$2" round="$3" rate
-  start_server "$jdk"
+  shift 3
+  start_server "$jdk" "$@"
   load "$jdk" --count 2000000 --range "$range" --seed $((1000 + round)) >/dev/null
   rate=$(load "$jdk" --count "$count" --range "$range" --seed "$round")
   echo "$rate	$(terminate_under_load "$jdk")"
@@ -120,6 +124,14 @@ for jdk in $JDKS; do
       IFS=$'\t' read -r rate rss terminate_ms < <(measure_server "$jdk" "$range" "$round")
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$version" "$name" "$round" "$rate" "$rss" "$terminate_ms" >> "$results"
       echo "   round $round $name: $rate numbers/s, peak RSS $((rss / 1024)) MB, terminate->exit ${terminate_ms} ms" >&2
+    done
+  done
+
+  for round in $(seq 1 "$rounds"); do
+    for policy in never interval always; do
+      IFS=$'\t' read -r rate rss terminate_ms < <(measure_server "$jdk" 1000000000 "$round" --fsync "$policy")
+      printf '%s\tunique-heavy, --fsync %s\t%s\t%s\t%s\t%s\n' "$version" "$policy" "$round" "$rate" "$rss" "$terminate_ms" >> "$results"
+      echo "   round $round unique-heavy --fsync $policy: $rate numbers/s, terminate->exit ${terminate_ms} ms" >&2
     done
   done
 done

@@ -15,8 +15,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -44,6 +45,7 @@ final class AdminServer implements AutoCloseable {
     static final int MAX_CLIENTS = 16;
     static final int IDLE_TIMEOUT_MS = 5 * 60 * 1000;
     static final String COMMANDS = "WHO WHERE WHY STATS HELP";
+    private static final long IDLE_THREAD_SECONDS = 5;
 
     /** What the command port reports; read on each command. */
     interface Status {
@@ -72,7 +74,9 @@ final class AdminServer implements AutoCloseable {
         this.listener = listener;
         this.status = status;
         AtomicInteger count = new AtomicInteger();
-        this.threads = Executors.newCachedThreadPool(daemon(() -> "admin-" + count.incrementAndGet()));
+        // A thread per command client (the semaphore bounds them), ended 5 s after its client.
+        this.threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), daemon(() -> "admin-" + count.incrementAndGet()));
         this.acceptor = daemon(() -> "admin-acceptor").newThread(this::acceptLoop);
     }
 

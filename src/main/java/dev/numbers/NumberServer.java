@@ -13,7 +13,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -75,7 +77,10 @@ final class NumberServer {
                     config.logFormat(), stats, inFlight);
             idleSessions.add(sessions[slot]);
         }
-        this.clientThreads = Executors.newFixedThreadPool(config.maxClients(), threads("client"));
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(config.maxClients(), config.maxClients(), 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), threads("client"));
+        pool.prestartAllCoreThreads(); // one thread per slot from the start: no thread is made per client
+        this.clientThreads = pool;
         this.reporter = Executors.newSingleThreadScheduledExecutor(threads("reporter"));
         long intervalNanos = config.reportInterval().toNanos();
         reporter.scheduleAtFixedRate(new StatsReporter(stats, reportOut), intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
