@@ -47,32 +47,18 @@ final class AdminServer implements AutoCloseable {
     static final String COMMANDS = "WHO WHERE WHY STATS HELP";
     private static final long IDLE_THREAD_SECONDS = 5;
 
-    /** What the command port reports; read on each command. */
-    interface Status {
-        int connectedClients();
-
-        String runId();
-
-        long uniqueTotal();
-
-        long duplicateTotal();
-
-        long uptimeNanos();
-
-        /** Numbers received per second, over the last second or so. */
-        long ratePerSecond();
-    }
-
     private final ServerSocket listener;
-    private final Status status;
+    private final Stats stats;
+    private final String runId;
     private final ExecutorService threads;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
 
-    private AdminServer(ServerSocket listener, Status status) {
+    private AdminServer(ServerSocket listener, Stats stats, String runId) {
         this.listener = listener;
-        this.status = status;
+        this.stats = stats;
+        this.runId = runId;
         AtomicInteger count = new AtomicInteger();
         // A thread per command client (the semaphore bounds them), ended 5 s after its client.
         this.threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
@@ -80,8 +66,8 @@ final class AdminServer implements AutoCloseable {
         this.acceptor = daemon(() -> "admin-acceptor").newThread(this::acceptLoop);
     }
 
-    /** Opens the command port and starts serving it. */
-    static AdminServer start(InetSocketAddress address, Status status) throws IOException {
+    /** Opens the command port and starts serving it; it reports {@code stats} and {@code runId}. */
+    static AdminServer start(InetSocketAddress address, Stats stats, String runId) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
             listener.bind(address, 16);
@@ -89,7 +75,7 @@ final class AdminServer implements AutoCloseable {
             listener.close();
             throw e;
         }
-        AdminServer server = new AdminServer(listener, status);
+        AdminServer server = new AdminServer(listener, stats, runId);
         server.acceptor.start();
         return server;
     }
@@ -160,13 +146,13 @@ final class AdminServer implements AutoCloseable {
     /** The reply to one command line, without its newline. */
     String respond(String command) {
         return switch (command) {
-            case "WHO" -> Integer.toString(status.connectedClients());
-            case "WHERE" -> status.runId();
+            case "WHO" -> Integer.toString(stats.connectedClients());
+            case "WHERE" -> runId;
             case "WHY" -> "42";
             case "STATS" -> String.format(Locale.ROOT,
                     "unique_total=%d duplicates_total=%d clients=%d uptime_seconds=%d rate_per_second=%d",
-                    status.uniqueTotal(), status.duplicateTotal(), status.connectedClients(),
-                    TimeUnit.NANOSECONDS.toSeconds(status.uptimeNanos()), status.ratePerSecond());
+                    stats.uniqueTotal(), stats.duplicateTotal(), stats.connectedClients(),
+                    TimeUnit.NANOSECONDS.toSeconds(stats.uptimeNanos()), stats.ratePerSecond());
             case "HELP" -> "commands: WHO (connected clients), WHERE (run id), WHY, STATS (counters), HELP";
             default -> "ERROR unknown command '" + command + "'; commands: " + COMMANDS;
         };

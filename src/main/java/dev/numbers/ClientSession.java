@@ -2,8 +2,8 @@ package dev.numbers;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
 import java.util.function.Consumer;
 
 /**
@@ -15,9 +15,9 @@ import java.util.function.Consumer;
  *   <li>one blocking read of up to {@link #READ_BUFFER_BYTES} into {@code in}, after the partial
  *       line left over from the previous read;</li>
  *   <li>{@link LineDecoder#decodeNumbers} turns every whole number line into an int;</li>
- *   <li>each number new to the run is marked in {@link SeenNumbers} and its log line formatted
- *       into {@code out};</li>
- *   <li>{@code out} goes to the log in one {@link NumberLog#append}, and the counters are added
+ *   <li>{@link SeenNumbers#addAll} marks the batch and says which numbers are new to the run;
+ *       {@link LogFormat} copies their lines into {@code out};</li>
+ *   <li>{@code out} goes to the log in one {@link NumberLog#store}, and the counters are added
  *       once, before the next read: what the server has read is in the OS before it reads more;</li>
  *   <li>what stopped the decoding decides the rest: a partial line waits for the next read,
  *       {@code terminate} shuts the server down, anything else closes the connection.</li>

@@ -18,38 +18,18 @@ final class MetricsServer implements AutoCloseable {
 
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-    /** What the metrics report; read on each scrape. */
-    interface Source {
-        long uniqueTotal();
-
-        long duplicateTotal();
-
-        long invalidClosed();
-
-        int connectedClients();
-
-        long rejectedClients();
-
-        long logBytesWritten();
-
-        long fsyncCount();
-
-        long fsyncNanos();
-
-        boolean logFailing();
-    }
-
     private final HttpServer http;
 
     private MetricsServer(HttpServer http) {
         this.http = http;
     }
 
-    static MetricsServer start(InetSocketAddress address, Source source) throws IOException {
+    /** Starts serving the counters of {@code stats} and {@code log} at {@code address}. */
+    static MetricsServer start(InetSocketAddress address, Stats stats, NumberLog log) throws IOException {
         HttpServer http = HttpServer.create(address, 16);
         http.createContext("/", exchange -> {
             try (exchange) {
-                handle(exchange, source);
+                handle(exchange, stats, log);
             }
         });
         http.setExecutor(Executors.newSingleThreadExecutor(runnable -> {
@@ -65,7 +45,7 @@ final class MetricsServer implements AutoCloseable {
         return http.getAddress().getPort();
     }
 
-    private static void handle(HttpExchange exchange, MetricsServer.Source source) throws IOException {
+    private static void handle(HttpExchange exchange, Stats stats, NumberLog log) throws IOException {
         if (!exchange.getRequestURI().getPath().equals("/metrics")) {
             send(exchange, 404, "not found: try /metrics\n");
         } else if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
@@ -73,7 +53,7 @@ final class MetricsServer implements AutoCloseable {
             send(exchange, 405, "method not allowed\n");
         } else {
             exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-            send(exchange, 200, render(source));
+            send(exchange, 200, render(stats, log));
         }
     }
 
@@ -89,24 +69,24 @@ final class MetricsServer implements AutoCloseable {
     }
 
     /** The exposition: HELP, TYPE and value lines per metric. */
-    static String render(Source source) {
+    static String render(Stats stats, NumberLog log) {
         StringBuilder text = new StringBuilder();
         metric(text, "numbers_received_total", "counter", "Valid number lines received, by outcome.",
-                "{outcome=\"unique\"} " + source.uniqueTotal(), "{outcome=\"duplicate\"} " + source.duplicateTotal());
+                "{outcome=\"unique\"} " + stats.uniqueTotal(), "{outcome=\"duplicate\"} " + stats.duplicateTotal());
         metric(text, "numbers_invalid_connections_total", "counter", "Connections closed for invalid input.",
-                " " + source.invalidClosed());
+                " " + stats.invalidClosed());
         metric(text, "numbers_clients_connected", "gauge", "Number clients connected now.",
-                " " + source.connectedClients());
+                " " + stats.connectedClients());
         metric(text, "numbers_clients_rejected_total", "counter", "Clients closed on arrival because every slot was busy.",
-                " " + source.rejectedClients());
+                " " + stats.rejectedClients());
         metric(text, "numbers_log_bytes_written_total", "counter", "Bytes appended to the log.",
-                " " + source.logBytesWritten());
+                " " + log.bytesWritten());
         metric(text, "numbers_log_fsyncs_total", "counter", "Forces of the log to disk.",
-                " " + source.fsyncCount());
+                " " + log.fsyncCount());
         metric(text, "numbers_log_fsync_seconds_total", "counter", "Time spent forcing the log to disk.",
-                String.format(Locale.ROOT, " %.6f", source.fsyncNanos() / 1e9));
+                String.format(Locale.ROOT, " %.6f", log.fsyncNanos() / 1e9));
         metric(text, "numbers_log_write_failing", "gauge", "1 while a write or fsync of the log fails and is retried.",
-                " " + (source.logFailing() ? 1 : 0));
+                " " + (log.isFailing() ? 1 : 0));
         return text.toString();
     }
 

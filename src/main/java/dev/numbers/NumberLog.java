@@ -48,9 +48,10 @@ final class NumberLog implements Closeable {
     static final long RETRY_INTERVAL_MS = 1_000;
     static final long FSYNC_INTERVAL_MS = 1_000;
 
+    /** A write or fsync of a batch, retried by {@link #untilItWorks}. */
     @FunctionalInterface
     private interface IoAction {
-        void run() throws IOException;
+        void run(ByteBuffer lines) throws IOException;
     }
 
     private final Path path;
@@ -81,11 +82,19 @@ final class NumberLog implements Closeable {
     private final LongAdder syncCount = new LongAdder();
     private final LongAdder syncNanos = new LongAdder();
 
+    // Made once, so that storing a batch allocates nothing.
+    private final IoAction write = this::writeAll;
+    private final IoAction force = lines -> sync();
+    private final String writeWhat;
+    private final String forceWhat;
+
     private NumberLog(Path path, FileChannel channel, FsyncPolicy fsync, byte lineEnd) {
         this.path = path;
         this.channel = channel;
         this.fsync = fsync;
         this.lineEnd = lineEnd;
+        this.writeWhat = "write " + path;
+        this.forceWhat = "force " + path + " to disk";
         if (fsync == FsyncPolicy.INTERVAL) {
             syncTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
                 Thread thread = new Thread(runnable, "log-fsync");
@@ -148,7 +157,7 @@ final class NumberLog implements Closeable {
     boolean store(ByteBuffer lines) {
         writeLock.lock();
         try {
-            if (!untilItWorks("write " + path, () -> writeAll(lines))) {
+            if (!untilItWorks(writeWhat, write, lines)) {
                 unwrittenNumbers.addAndGet(countLines(lines));
                 return false;
             }
@@ -156,7 +165,7 @@ final class NumberLog implements Closeable {
         } finally {
             writeLock.unlock();
         }
-        return fsync != FsyncPolicy.ALWAYS || untilItWorks("force " + path + " to disk", this::sync);
+        return fsync != FsyncPolicy.ALWAYS || untilItWorks(forceWhat, force, lines);
     }
 
     /**
@@ -285,11 +294,11 @@ final class NumberLog implements Closeable {
      *
      * @return true when it worked; false if retries were abandoned while it was failing
      */
-    private boolean untilItWorks(String what, IoAction action) {
+    private boolean untilItWorks(String what, IoAction action, ByteBuffer lines) {
         long failingSince = 0;
         while (true) {
             try {
-                action.run();
+                action.run(lines);
                 if (failingSince != 0) {
                     Log.warn("could " + what + " again after " + (System.nanoTime() - failingSince) / 1_000_000
                             + " ms of failures; clients are read again");

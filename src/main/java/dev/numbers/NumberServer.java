@@ -12,8 +12,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +47,6 @@ final class NumberServer {
 
     private final ServerConfig config;
     private final UUID runId = UUID.randomUUID();
-    private final long startNanos = System.nanoTime();
     private final Stats stats = new Stats();
     private final NumberLog log;
     private final ServerSocketChannel listener;
@@ -114,13 +113,16 @@ final class NumberServer {
         try {
             SeenNumbers seen = allocateSeenNumbers();
             ServerSocketChannel listener = openListener(config);
-            NumberServer server = new NumberServer(config, log, seen, listener, reportOut);
+            NumberServer server = null;
             try {
+                server = new NumberServer(config, log, seen, listener, reportOut);
                 server.startSideServers();
-            } catch (StartupException e) {
-                server.closeSideServers();
-                server.reporter.shutdownNow();
-                server.clientThreads.shutdown();
+            } catch (StartupException | RuntimeException e) {
+                if (server != null) {
+                    server.closeSideServers();
+                    server.reporter.shutdownNow();
+                    server.clientThreads.shutdown();
+                }
                 closeQuietly(listener);
                 throw e;
             }
@@ -173,11 +175,10 @@ final class NumberServer {
      * instance on another --port) must not need to know of it.
      */
     private void startSideServers() throws StartupException {
-        Counters counters = new Counters();
         if (config.adminPort() != 0) {
             InetSocketAddress address = address(config.adminAddress(), config.adminPort());
             try {
-                admin = AdminServer.start(address, counters);
+                admin = AdminServer.start(address, stats, runId.toString());
             } catch (IOException e) {
                 if (config.adminRequired()) {
                     throw new StartupException("cannot open command port " + config.adminPort() + ": " + describeBindFailure(e), e);
@@ -188,7 +189,7 @@ final class NumberServer {
         }
         if (config.metricsPort() != 0) {
             try {
-                metrics = MetricsServer.start(address(config.adminAddress(), config.metricsPort()), counters);
+                metrics = MetricsServer.start(address(config.adminAddress(), config.metricsPort()), stats, log);
             } catch (IOException e) {
                 throw new StartupException("cannot open metrics port " + config.metricsPort() + ": " + describeBindFailure(e), e);
             }
@@ -213,69 +214,6 @@ final class NumberServer {
                 ? "address already in use" : Log.describe(e);
     }
 
-    /** The counters as the command port and the metrics see them: reads only, no locks. */
-    private final class Counters implements AdminServer.Status, MetricsServer.Source {
-        @Override
-        public int connectedClients() {
-            return stats.connectedClients();
-        }
-
-        @Override
-        public String runId() {
-            return runId.toString();
-        }
-
-        @Override
-        public long uniqueTotal() {
-            return stats.uniqueTotal();
-        }
-
-        @Override
-        public long duplicateTotal() {
-            return stats.duplicateTotal();
-        }
-
-        @Override
-        public long uptimeNanos() {
-            return NumberServer.this.uptimeNanos();
-        }
-
-        @Override
-        public long ratePerSecond() {
-            return stats.ratePerSecond();
-        }
-
-        @Override
-        public long invalidClosed() {
-            return stats.invalidClosed();
-        }
-
-        @Override
-        public long rejectedClients() {
-            return stats.rejectedClients();
-        }
-
-        @Override
-        public long logBytesWritten() {
-            return log.bytesWritten();
-        }
-
-        @Override
-        public long fsyncCount() {
-            return log.fsyncCount();
-        }
-
-        @Override
-        public long fsyncNanos() {
-            return log.fsyncNanos();
-        }
-
-        @Override
-        public boolean logFailing() {
-            return log.isFailing();
-        }
-    }
-
     private static String describeBind(ServerConfig config) {
         return config.bindAddress() == null ? "all interfaces" : config.bindAddress().getHostAddress();
     }
@@ -296,10 +234,6 @@ final class NumberServer {
 
     Stats stats() {
         return stats;
-    }
-
-    long uptimeNanos() {
-        return System.nanoTime() - startNanos;
     }
 
     private void acceptLoop() {

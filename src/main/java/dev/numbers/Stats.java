@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Stats {
 
+    private final long startNanos = System.nanoTime();
     private final AtomicLong uniqueTotal = new AtomicLong();
     private final AtomicLong duplicateTotal = new AtomicLong();
     private final AtomicInteger connectedClients = new AtomicInteger();
@@ -49,6 +50,11 @@ final class Stats {
         long total = uniqueTotal() + duplicateTotal();
         ratePerSecond = total - lastSampleTotal;
         lastSampleTotal = total;
+    }
+
+    /** Time since these counters started, with the server. */
+    long uptimeNanos() {
+        return System.nanoTime() - startNanos;
     }
 
     /** Numbers received (unique and duplicate) in the last second sampled. */
