@@ -19,8 +19,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * The command port (default 9999): a line protocol for asking the server what it is doing.
@@ -59,11 +57,10 @@ final class AdminServer implements AutoCloseable {
         this.listener = listener;
         this.stats = stats;
         this.runId = runId;
-        AtomicInteger count = new AtomicInteger();
         // A thread per command client (the semaphore bounds them), ended 5 s after its client.
         this.threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), daemon(() -> "admin-" + count.incrementAndGet()));
-        this.acceptor = daemon(() -> "admin-acceptor").newThread(this::acceptLoop);
+                new SynchronousQueue<>(), Threads.daemons("admin"));
+        this.acceptor = Threads.daemons("admin-acceptor").newThread(this::acceptLoop);
     }
 
     /** Opens the command port and starts serving it; it reports {@code stats} and {@code runId}. */
@@ -192,13 +189,5 @@ final class AdminServer implements AutoCloseable {
         } catch (Exception ignored) {
             // Closing a socket we are done with; a failure leaves nothing to clean up.
         }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(Supplier<String> name) {
-        return runnable -> {
-            Thread thread = new Thread(runnable, name.get());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

@@ -32,11 +32,7 @@ final class MetricsServer implements AutoCloseable {
                 handle(exchange, stats, log);
             }
         });
-        http.setExecutor(Executors.newSingleThreadExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "metrics");
-            thread.setDaemon(true);
-            return thread;
-        }));
+        http.setExecutor(Executors.newSingleThreadExecutor(Threads.daemons("metrics")));
         http.start();
         return new MetricsServer(http);
     }

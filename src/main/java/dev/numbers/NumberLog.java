@@ -96,11 +96,7 @@ final class NumberLog implements Closeable {
         this.writeWhat = "write " + path;
         this.forceWhat = "force " + path + " to disk";
         if (fsync == FsyncPolicy.INTERVAL) {
-            syncTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "log-fsync");
-                thread.setDaemon(true);
-                return thread;
-            });
+            syncTimer = Executors.newSingleThreadScheduledExecutor(Threads.daemons("log-fsync"));
             syncTimer.scheduleWithFixedDelay(this::timerSync, FSYNC_INTERVAL_MS, FSYNC_INTERVAL_MS, TimeUnit.MILLISECONDS);
         } else {
             syncTimer = null;

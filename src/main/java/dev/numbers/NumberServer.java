@@ -14,11 +14,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The number server: the listening socket, the client slots, the shared seen-set and log, the
@@ -77,10 +75,10 @@ final class NumberServer {
             idleSessions.add(sessions[slot]);
         }
         ThreadPoolExecutor pool = new ThreadPoolExecutor(config.maxClients(), config.maxClients(), 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), threads("client"));
+                new LinkedBlockingQueue<>(), Threads.daemons("client"));
         pool.prestartAllCoreThreads(); // one thread per slot from the start: no thread is made per client
         this.clientThreads = pool;
-        this.reporter = Executors.newSingleThreadScheduledExecutor(threads("reporter"));
+        this.reporter = Executors.newSingleThreadScheduledExecutor(Threads.daemons("reporter"));
         long intervalNanos = config.reportInterval().toNanos();
         reporter.scheduleAtFixedRate(new StatsReporter(stats, reportOut), intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
         reporter.scheduleAtFixedRate(stats::sampleRate, 1, 1, TimeUnit.SECONDS);
@@ -94,7 +92,7 @@ final class NumberServer {
                 }
             }, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
         }
-        this.acceptor = threads("acceptor").newThread(this::acceptLoop);
+        this.acceptor = Threads.daemons("acceptor").newThread(this::acceptLoop);
     }
 
     /**
@@ -278,7 +276,7 @@ final class NumberServer {
      */
     void requestShutdown(String reason) {
         if (shutdownStarted.compareAndSet(false, true)) {
-            threads("shutdown").newThread(() -> shutdown(reason)).start();
+            Threads.daemons("shutdown").newThread(() -> shutdown(reason)).start();
         }
     }
 
@@ -332,15 +330,6 @@ final class NumberServer {
         } catch (IOException e) {
             return "(unknown address: " + Log.describe(e) + ")";
         }
-    }
-
-    private static ThreadFactory threads(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
