@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CountDownLatch;
@@ -58,6 +59,8 @@ final class NumberLog implements Closeable {
     private final FileChannel channel;
     private final FsyncPolicy fsync;
     private final byte lineEnd;
+    /** False for a log that is not a regular file: nothing to force. */
+    private final boolean forceable;
     private final ScheduledExecutorService syncTimer;
 
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -88,11 +91,12 @@ final class NumberLog implements Closeable {
     private final String writeWhat;
     private final String forceWhat;
 
-    private NumberLog(Path path, FileChannel channel, FsyncPolicy fsync, byte lineEnd) {
+    private NumberLog(Path path, FileChannel channel, FsyncPolicy fsync, byte lineEnd, boolean forceable) {
         this.path = path;
         this.channel = channel;
         this.fsync = fsync;
         this.lineEnd = lineEnd;
+        this.forceable = forceable;
         this.writeWhat = "write " + path;
         this.forceWhat = "force " + path + " to disk";
         if (fsync == FsyncPolicy.INTERVAL) {
@@ -112,6 +116,11 @@ final class NumberLog implements Closeable {
     static NumberLog create(Path path, byte[] separator, FsyncPolicy fsync) throws IOException {
         FileChannel channel = FileChannel.open(path,
                 StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        if (!Files.isRegularFile(path)) {
+            // /dev/null, a FIFO: there is no disk to force (fsync fails on them), only the OS.
+            Log.info("the log " + path + " is not a regular file: it is never forced to disk");
+            return new NumberLog(path, channel, FsyncPolicy.NEVER, separator[separator.length - 1], false);
+        }
         try {
             channel.force(true);
             forceDirectory(path.toAbsolutePath().getParent());
@@ -124,7 +133,7 @@ final class NumberLog implements Closeable {
 
     /** A log over an open, empty channel: {@link #create} uses it, and tests with failing channels. */
     static NumberLog over(Path path, FileChannel channel, byte[] separator, FsyncPolicy fsync) {
-        return new NumberLog(path, channel, fsync, separator[separator.length - 1]);
+        return new NumberLog(path, channel, fsync, separator[separator.length - 1], true);
     }
 
     /** Makes a new directory entry durable: on Linux a directory can be opened and forced. */
@@ -255,7 +264,7 @@ final class NumberLog implements Closeable {
     private void sync() throws IOException {
         long wanted = appendedBytes;
         synchronized (syncLock) {
-            if (syncedBytes >= wanted) {
+            if (syncedBytes >= wanted || !forceable) {
                 return;
             }
             long covered = appendedBytes; // batches appended while this caller waited are covered too

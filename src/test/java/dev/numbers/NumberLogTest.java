@@ -38,6 +38,17 @@ class NumberLogTest {
     }
 
     @Test
+    void aLogThatIsNotARegularFileIsWrittenButNeverForced() throws IOException {
+        Path devNull = Path.of("/dev/null");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(devNull), "no /dev/null here");
+        try (NumberLog log = NumberLog.create(devNull, LF, FsyncPolicy.ALWAYS)) {
+            assertThat(log.store(ascii("1\n22\n"))).isTrue();
+            assertThat(log.fsyncCount()).isZero();
+            assertThat(log.bytesWritten()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void appendsWholeBuffersInOrder() throws IOException {
         Path path = dir.resolve("numbers.log");
         try (NumberLog log = NumberLog.create(path, LF, FsyncPolicy.NEVER)) {
