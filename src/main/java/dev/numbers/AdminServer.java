@@ -118,9 +118,8 @@ final class AdminServer implements AutoCloseable {
             ByteArrayOutputStream line = new ByteArrayOutputStream(MAX_LINE_BYTES);
             for (int b; (b = in.read()) >= 0; ) {
                 if (b == '\n') {
-                    String command = line.toString(StandardCharsets.US_ASCII);
+                    write(out, respond(command(line)));
                     line.reset();
-                    write(out, respond(command.endsWith("\r") ? command.substring(0, command.length() - 1) : command));
                 } else if (line.size() >= MAX_LINE_BYTES) {
                     write(out, "ERROR line longer than " + MAX_LINE_BYTES + " bytes; closing");
                     return;
@@ -131,6 +130,9 @@ final class AdminServer implements AutoCloseable {
                     line.write(b);
                 }
             }
+            if (line.size() > 0) { // a last command without its newline (printf WHO | nc host 9999)
+                write(out, respond(command(line)));
+            }
         } catch (SocketTimeoutException e) {
             reply(client, "ERROR idle for " + IDLE_TIMEOUT_MS / 1000 + " s; closing");
         } catch (SocketException e) {
@@ -138,6 +140,12 @@ final class AdminServer implements AutoCloseable {
         } catch (IOException e) {
             Log.warn("command port: " + Log.describe(e));
         }
+    }
+
+    /** A command line's text, without the {@code \r} of a CRLF. */
+    private static String command(ByteArrayOutputStream line) {
+        String text = line.toString(StandardCharsets.US_ASCII);
+        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
     }
 
     /** The reply to one command line, without its newline. */

@@ -74,6 +74,11 @@ class AdminAndMetricsTest {
             assertThat(admin.ask("WHY")).isEqualTo("42");
             assertThat(admin.ask("HELP")).contains("WHO").contains("WHERE").contains("WHY").contains("STATS").contains("HELP");
             assertThat(admin.askRaw("WHY\r\n".getBytes(StandardCharsets.US_ASCII))).as("telnet's CRLF").isEqualTo("42");
+            try (CommandClient oneShot = new CommandClient(adminPort)) { // printf WHY | nc localhost 9999
+                oneShot.out.write("WHY".getBytes(StandardCharsets.US_ASCII));
+                oneShot.socket.shutdownOutput();
+                assertThat(oneShot.in.readLine()).as("a last command without its newline").isEqualTo("42");
+            }
         }
     }
 
