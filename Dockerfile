@@ -20,5 +20,5 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 4000 9999
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["java", "-Xms192m", "-Xmx192m", "-XX:+UseSerialGC", "-jar", "/opt/numbers-server/numbers-server.jar"]
+ENTRYPOINT ["java", "-Xms192m", "-Xmx192m", "-Xmn16m", "-XX:+UseSerialGC", "-jar", "/opt/numbers-server/numbers-server.jar"]
 CMD []

@@ -27,7 +27,7 @@ rounds="${ROUNDS:-3}"
 count="${COUNT:-20000000}"
 clients=5
 port="${PORT:-4600}"
-server_opts="-Xms192m -Xmx192m -XX:+UseSerialGC"
+server_opts="-Xms192m -Xmx192m -Xmn16m -XX:+UseSerialGC"
 load_opts="-Xms256m -Xmx1g -XX:MaxDirectMemorySize=16g -XX:+UseParallelGC"
 
 if [[ -z "${JDKS:-}" ]]; then
