@@ -315,7 +315,7 @@ final class NumberLog implements Closeable {
                     failingSince = System.nanoTime();
                     lastFailure = Log.describe(e);
                     if (!failing) { // once per episode, not once per client waiting on it
-                        Log.error("cannot " + what + ": " + lastFailure + "; not reading from clients until it works, "
+                        Log.error("cannot " + what + ": " + lastFailure + "; holding clients back until it works, "
                                 + "retrying every " + RETRY_INTERVAL_MS + " ms");
                     }
                     failing = true;
