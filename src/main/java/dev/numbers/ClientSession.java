@@ -156,10 +156,11 @@ final class ClientSession {
         int lineBytes = decoder.lineBytes();
         int separatorBytes = lineBytes - LineDecoder.DIGITS_PER_LINE;
         int outPos = 0;
-        int unique;
+        int fresh;
+        long lost = 0;
         inFlight.begin(slot);
         try {
-            unique = seen.addAll(numbers, 0, count, isNew);
+            fresh = seen.addAll(numbers, 0, count, isNew);
             for (int i = 0; i < count; i++) {
                 if (isNew[i]) {
                     outPos = format.append(in, i * lineBytes, separatorBytes, out, outPos);
@@ -167,13 +168,13 @@ final class ClientSession {
             }
             if (outPos > 0) {
                 out.limit(outPos).position(0);
-                log.store(out); // false only at shutdown with the disk failing: the log counts the loss
+                lost = log.store(out); // non-zero only at shutdown with the disk failing
                 out.clear();
             }
         } finally {
             inFlight.end(slot);
         }
-        stats.recordBatch(unique, count - unique);
+        stats.recordBatch((int) (fresh - lost), count - fresh); // counted once stored
     }
 
     /** Closes the connection being served, if any, waking the client thread. Any thread. */

@@ -4,6 +4,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -59,8 +62,11 @@ final class NumberLog implements Closeable {
     private final FileChannel channel;
     private final FsyncPolicy fsync;
     private final byte lineEnd;
-    /** False for a log that is not a regular file: nothing to force. */
-    private final boolean forceable;
+    /**
+     * False for a log that is not a regular file (/dev/null, a FIFO): written in order, not at
+     * positions; never cut back (a pipe cannot be) or forced.
+     */
+    private final boolean regularFile;
     private final ScheduledExecutorService syncTimer;
 
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -74,8 +80,8 @@ final class NumberLog implements Closeable {
     private final Object syncLock = new Object();
     /** Bytes known to be on disk; guarded by {@link #syncLock}. */
     private long syncedBytes;
-    /** Touched by the interval timer thread only. */
-    private boolean timerSyncFailing;
+    /** Written by the interval timer thread only; read by metrics. */
+    private volatile boolean timerSyncFailing;
 
     private volatile boolean failing;
     private final CountDownLatch abandoned = new CountDownLatch(1);
@@ -91,12 +97,12 @@ final class NumberLog implements Closeable {
     private final String writeWhat;
     private final String forceWhat;
 
-    private NumberLog(Path path, FileChannel channel, FsyncPolicy fsync, byte lineEnd, boolean forceable) {
+    private NumberLog(Path path, FileChannel channel, FsyncPolicy fsync, byte lineEnd, boolean regularFile) {
         this.path = path;
         this.channel = channel;
         this.fsync = fsync;
         this.lineEnd = lineEnd;
-        this.forceable = forceable;
+        this.regularFile = regularFile;
         this.writeWhat = "write " + path;
         this.forceWhat = "force " + path + " to disk";
         if (fsync == FsyncPolicy.INTERVAL) {
@@ -108,27 +114,42 @@ final class NumberLog implements Closeable {
     }
 
     /**
-     * Creates the log at {@code path}, or truncates it if it exists, and makes that durable.
+     * Creates the log at {@code path}, or truncates it if it exists, and makes that durable. A
+     * regular file is locked first, for as long as the log is open: a second server pointed at
+     * the same file fails here instead of emptying the first one's log under it.
      *
      * @param separator the line separator; its last byte ends every line
-     * @throws IOException if the file cannot be created or truncated
+     * @throws IOException if the file cannot be created, locked or truncated
      */
     static NumberLog create(Path path, byte[] separator, FsyncPolicy fsync) throws IOException {
-        FileChannel channel = FileChannel.open(path,
-                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-        if (!Files.isRegularFile(path)) {
-            // /dev/null, a FIFO: there is no disk to force (fsync fails on them), only the OS.
-            Log.info("the log " + path + " is not a regular file: it is never forced to disk");
-            return new NumberLog(path, channel, FsyncPolicy.NEVER, separator[separator.length - 1], false);
-        }
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
+            if (!Files.isRegularFile(path)) {
+                // /dev/null, a FIFO: nothing to lock, truncate or force (fsync fails on them).
+                Log.info("the log " + path + " is not a regular file: it is written in order, never forced to disk");
+                return new NumberLog(path, channel, FsyncPolicy.NEVER, separator[separator.length - 1], false);
+            }
+            lock(path, channel);
+            channel.truncate(0);
             channel.force(true);
             forceDirectory(path.toAbsolutePath().getParent());
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
         return over(path, channel, separator, fsync);
+    }
+
+    private static void lock(Path path, FileChannel channel) throws IOException {
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held by this JVM: another server in the same process
+        }
+        if (lock == null) {
+            throw new FileSystemException(path.toString(), null, "in use: locked by another process (another numbers-server?)");
+        }
     }
 
     /** A log over an open, empty channel: {@link #create} uses it, and tests with failing channels. */
@@ -157,20 +178,28 @@ final class NumberLog implements Closeable {
      * {@link FsyncPolicy#ALWAYS} forces them to disk, before returning. Retries a failing write
      * or fsync every second until it works (see the class comment).
      *
-     * @return true when stored; false only if {@link #abandonRetries} was called while failing
+     * @return how many of the lines could not be written: 0, unless {@link #abandonRetries} was
+     *     called while writing failed (they are also counted in {@link #unwrittenNumbers}). An
+     *     fsync abandoned that way is not a loss here: the lines are in the OS, and
+     *     {@link #close} forces them again and fails if it cannot.
      */
-    boolean store(ByteBuffer lines) {
+    long store(ByteBuffer lines) {
         writeLock.lock();
         try {
-            if (!untilItWorks(writeWhat, write, lines)) {
-                unwrittenNumbers.addAndGet(countLines(lines));
-                return false;
+            boolean written = untilItWorks(writeWhat, write, lines);
+            appendedBytes = size; // the whole lines written, by a failed attempt too
+            if (!written) {
+                long lost = countLines(lines);
+                unwrittenNumbers.addAndGet(lost);
+                return lost;
             }
-            appendedBytes = size;
         } finally {
             writeLock.unlock();
         }
-        return fsync != FsyncPolicy.ALWAYS || untilItWorks(forceWhat, force, lines);
+        if (fsync == FsyncPolicy.ALWAYS) {
+            untilItWorks(forceWhat, force, lines);
+        }
+        return 0;
     }
 
     /**
@@ -178,7 +207,7 @@ final class NumberLog implements Closeable {
      * the last whole line and the buffer's position is left at the first line not written.
      */
     private void writeAll(ByteBuffer lines) throws IOException {
-        if (fileSize != size) {
+        if (fileSize != size && regularFile) {
             channel.truncate(size); // a failed write left part of a line; a retry starts clean
             fileSize = size;
         }
@@ -188,7 +217,7 @@ final class NumberLog implements Closeable {
             lines.limit(chunkEnd(lines, size, lineEnd));
             try {
                 while (lines.hasRemaining()) {
-                    int written = channel.write(lines, fileSize);
+                    int written = regularFile ? channel.write(lines, fileSize) : channel.write(lines);
                     if (written <= 0) {
                         throw new IOException("write made no progress");
                     }
@@ -218,6 +247,10 @@ final class NumberLog implements Closeable {
     }
 
     private void cutBackQuietly() {
+        if (!regularFile) {
+            fileSize = size; // what went into a pipe cannot be taken back
+            return;
+        }
         try {
             channel.truncate(size);
             fileSize = size;
@@ -264,7 +297,7 @@ final class NumberLog implements Closeable {
     private void sync() throws IOException {
         long wanted = appendedBytes;
         synchronized (syncLock) {
-            if (syncedBytes >= wanted || !forceable) {
+            if (syncedBytes >= wanted || !regularFile) {
                 return;
             }
             long covered = appendedBytes; // batches appended while this caller waited are covered too
@@ -336,9 +369,9 @@ final class NumberLog implements Closeable {
         abandoned.countDown();
     }
 
-    /** True while a write or fsync is failing and being retried. */
+    /** True while a write or fsync (of any policy) is failing and being retried. */
     boolean isFailing() {
-        return failing;
+        return failing || timerSyncFailing;
     }
 
     /** Numbers accepted but never written, because retries were abandoned. */

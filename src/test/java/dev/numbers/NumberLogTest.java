@@ -1,6 +1,7 @@
 package dev.numbers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
@@ -42,10 +43,44 @@ class NumberLogTest {
         Path devNull = Path.of("/dev/null");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(devNull), "no /dev/null here");
         try (NumberLog log = NumberLog.create(devNull, LF, FsyncPolicy.ALWAYS)) {
-            assertThat(log.store(ascii("1\n22\n"))).isTrue();
+            assertThat(log.store(ascii("1\n22\n"))).isZero();
             assertThat(log.fsyncCount()).isZero();
             assertThat(log.bytesWritten()).isEqualTo(5);
         }
+    }
+
+    @Test
+    void aSecondLogOnTheSameFileIsRefusedAndTheFirstIsLeftIntact() throws IOException {
+        Path path = dir.resolve("numbers.log");
+        try (NumberLog first = NumberLog.create(path, LF, FsyncPolicy.NEVER)) {
+            first.store(ascii("1\n22\n"));
+            assertThatThrownBy(() -> NumberLog.create(path, LF, FsyncPolicy.NEVER))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("locked by another process");
+            assertThat(Files.readString(path)).isEqualTo("1\n22\n");
+        }
+        try (NumberLog again = NumberLog.create(path, LF, FsyncPolicy.NEVER)) {
+            assertThat(Files.size(path)).as("free again once closed, and truncated").isZero();
+        }
+    }
+
+    @Test
+    void aFifoIsWrittenInOrder() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is not available here");
+        CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.readString(fifo);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try (NumberLog log = NumberLog.create(fifo, LF, FsyncPolicy.ALWAYS)) {
+            assertThat(log.store(ascii("1\n22\n"))).isZero();
+            assertThat(log.store(ascii("333\n"))).isZero();
+        }
+        assertThat(reader.get(5, TimeUnit.SECONDS)).isEqualTo("1\n22\n333\n");
     }
 
     @Test
@@ -85,13 +120,13 @@ class NumberLogTest {
         try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER)) {
             log.store(ascii("1\n22\n"));
             channel.failAfter(7); // "333\n44" fits, then the disk is full: half of "4444\n"
-            CompletableFuture<Boolean> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("333\n4444\n55555\n")));
+            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("333\n4444\n55555\n")));
             await().until(() -> channel.failedWrites.get() >= 2); // failed, waited a second, failed again
             assertThat(log.isFailing()).isTrue();
             assertThat(stored).isNotDone();
             assertThat(Files.readString(path)).isEqualTo("1\n22\n333\n"); // whole lines only, even now
             channel.heal();
-            assertThat(stored.get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(stored.get(5, TimeUnit.SECONDS)).as("lines not written").isZero();
             assertThat(log.isFailing()).isFalse();
             assertThat(Files.readString(path)).isEqualTo("1\n22\n333\n4444\n55555\n");
         } finally {
@@ -111,12 +146,12 @@ class NumberLogTest {
         try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER)) {
             log.store(ascii("1\n"));
             channel.failAfter(3); // "22\n" fits
-            CompletableFuture<Boolean> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n4444\n")));
+            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n4444\n")));
             await().until(log::isFailing);
             log.abandonRetries();
-            assertThat(stored.get(5, TimeUnit.SECONDS)).isFalse();
+            assertThat(stored.get(5, TimeUnit.SECONDS)).as("lines not written").isEqualTo(2);
             assertThat(log.unwrittenNumbers()).isEqualTo(2);
-            assertThat(log.store(ascii("55555\n"))).as("after abandoning, one attempt only").isFalse();
+            assertThat(log.store(ascii("55555\n"))).as("after abandoning, one attempt only").isEqualTo(1);
             assertThat(log.unwrittenNumbers()).isEqualTo(3);
             assertThat(Files.readString(path)).isEqualTo("1\n22\n");
             assertThat(log.lastFailure()).isEqualTo("No space left on device");
@@ -124,6 +159,47 @@ class NumberLogTest {
         } finally {
             restoreDiagnostics();
         }
+    }
+
+    @Test
+    void linesWrittenBeforeAnAbandonedFailureAreStillForcedAtClose() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        captureDiagnostics();
+        try {
+            NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.NEVER);
+            channel.failAfter(3); // "22\n" fits, then the disk is full
+            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n")));
+            await().until(log::isFailing);
+            log.abandonRetries();
+            assertThat(stored.get(5, TimeUnit.SECONDS)).isEqualTo(1);
+            int forcesBefore = channel.forces.get();
+            log.close();
+            assertThat(channel.forces.get()).as("the close forced the line that was written").isEqualTo(forcesBefore + 1);
+            assertThat(Files.readString(path)).isEqualTo("22\n");
+        } finally {
+            restoreDiagnostics();
+        }
+    }
+
+    @Test
+    void aFailingIntervalFsyncShowsAsFailingUntilItWorks() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        ByteArrayOutputStream diagnostics = captureDiagnostics();
+        try (NumberLog log = NumberLog.over(path, channel, LF, FsyncPolicy.INTERVAL)) {
+            channel.failForce(true);
+            log.store(ascii("1\n"));
+            await().atMost(Duration.ofSeconds(5)).until(log::isFailing);
+            channel.heal();
+            log.store(ascii("2\n"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> !log.isFailing());
+        } finally {
+            restoreDiagnostics();
+        }
+        assertThat(diagnostics.toString(StandardCharsets.UTF_8))
+                .contains("cannot force " + path + " to disk: Input/output error")
+                .contains("fsync of " + path + " works again");
     }
 
     @Test
