@@ -12,9 +12,12 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -34,8 +37,9 @@ import java.util.concurrent.TimeUnit;
  * It cannot stop or change the server. It reads only counters (atomics), so it shares no lock
  * with the number path. Its input is bounded: a line longer than {@link #MAX_LINE_BYTES} or
  * with a byte that is not printable ASCII gets an {@code ERROR} and a close, as does a client
- * silent for {@link #IDLE_TIMEOUT_MS}. Up to {@link #MAX_CLIENTS} command clients at once, each
- * on a thread of its own; they do not count against the number clients.
+ * silent for {@link #IDLE_TIMEOUT_MS}; a client that stops reading its replies (so that a reply
+ * cannot be written) is closed after twice as long. Up to {@link #MAX_CLIENTS} command clients at
+ * once, each on a thread of its own; they do not count against the number clients.
  */
 final class AdminServer implements AutoCloseable {
 
@@ -48,23 +52,35 @@ final class AdminServer implements AutoCloseable {
     private final ServerSocket listener;
     private final Stats stats;
     private final String runId;
+    private final int idleTimeoutMillis;
     private final ExecutorService threads;
+    private final ScheduledExecutorService reaper;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
-    private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
+    /** Each command client, with the {@link System#nanoTime} of its last reply (or arrival). */
+    private final Map<Socket, Long> clients = new ConcurrentHashMap<>();
     private final Thread acceptor;
 
-    private AdminServer(ServerSocket listener, Stats stats, String runId) {
+    private AdminServer(ServerSocket listener, Stats stats, String runId, int idleTimeoutMillis) {
         this.listener = listener;
         this.stats = stats;
         this.runId = runId;
+        this.idleTimeoutMillis = idleTimeoutMillis;
         // A thread per command client (the semaphore bounds them), ended 5 s after its client.
         this.threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), Threads.daemons("admin"));
+        this.reaper = Executors.newSingleThreadScheduledExecutor(Threads.daemons("admin-reaper"));
+        long period = Math.max(10, idleTimeoutMillis / 4);
+        reaper.scheduleWithFixedDelay(this::closeStuckClients, period, period, TimeUnit.MILLISECONDS);
         this.acceptor = Threads.daemons("admin-acceptor").newThread(this::acceptLoop);
     }
 
     /** Opens the command port and starts serving it; it reports {@code stats} and {@code runId}. */
     static AdminServer start(InetSocketAddress address, Stats stats, String runId) throws IOException {
+        return start(address, stats, runId, IDLE_TIMEOUT_MS);
+    }
+
+    /** As {@link #start(InetSocketAddress, Stats, String)}, with another idle timeout (tests). */
+    static AdminServer start(InetSocketAddress address, Stats stats, String runId, int idleTimeoutMillis) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
             listener.bind(address, 16);
@@ -72,9 +88,14 @@ final class AdminServer implements AutoCloseable {
             listener.close();
             throw e;
         }
-        AdminServer server = new AdminServer(listener, stats, runId);
+        AdminServer server = new AdminServer(listener, stats, runId, idleTimeoutMillis);
         server.acceptor.start();
         return server;
+    }
+
+    /** Command clients connected now. */
+    int clientCount() {
+        return clients.size();
     }
 
     int port() {
@@ -88,7 +109,8 @@ final class AdminServer implements AutoCloseable {
                 client = listener.accept();
             } catch (IOException e) {
                 if (!listener.isClosed()) {
-                    Log.warn("command port: accept failed: " + Log.describe(e));
+                    Log.warn("command port: accept failed: " + Log.describe(e) + "; retrying in 100 ms");
+                    sleepQuietly(100); // e.g. out of file descriptors: do not spin
                 }
                 continue;
             }
@@ -97,28 +119,51 @@ final class AdminServer implements AutoCloseable {
                 closeQuietly(client);
                 continue;
             }
-            clients.add(client);
-            threads.execute(() -> {
-                try {
-                    serve(client);
-                } finally {
-                    clients.remove(client);
-                    closeQuietly(client);
-                    slots.release();
-                }
-            });
+            clients.put(client, System.nanoTime());
+            try {
+                threads.execute(() -> {
+                    try {
+                        serve(client);
+                    } finally {
+                        end(client);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                end(client); // closing: the pool takes no more
+            }
         }
+    }
+
+    private void end(Socket client) {
+        clients.remove(client);
+        closeQuietly(client);
+        slots.release();
+    }
+
+    /**
+     * Closes the clients whose last reply is older than twice the idle timeout: a thread blocked
+     * writing to a client that does not read. (A silent client's read times out first, and gets
+     * its ERROR line.)
+     */
+    private void closeStuckClients() {
+        long now = System.nanoTime();
+        clients.forEach((client, lastReply) -> {
+            if (now - lastReply > 2 * TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis)) {
+                closeQuietly(client);
+            }
+        });
     }
 
     private void serve(Socket client) {
         try {
-            client.setSoTimeout(IDLE_TIMEOUT_MS);
+            client.setSoTimeout(idleTimeoutMillis);
             InputStream in = new BufferedInputStream(client.getInputStream(), MAX_LINE_BYTES);
             OutputStream out = client.getOutputStream();
             ByteArrayOutputStream line = new ByteArrayOutputStream(MAX_LINE_BYTES);
             for (int b; (b = in.read()) >= 0; ) {
                 if (b == '\n') {
                     write(out, respond(command(line)));
+                    clients.put(client, System.nanoTime());
                     line.reset();
                 } else if (line.size() >= MAX_LINE_BYTES) {
                     write(out, "ERROR line longer than " + MAX_LINE_BYTES + " bytes; closing");
@@ -134,7 +179,7 @@ final class AdminServer implements AutoCloseable {
                 write(out, respond(command(line)));
             }
         } catch (SocketTimeoutException e) {
-            reply(client, "ERROR idle for " + IDLE_TIMEOUT_MS / 1000 + " s; closing");
+            reply(client, "ERROR idle for " + idleTimeoutMillis / 1000 + " s; closing");
         } catch (SocketException e) {
             // The client went away, or shutdown closed its socket: nothing to answer.
         } catch (IOException e) {
@@ -180,12 +225,21 @@ final class AdminServer implements AutoCloseable {
     @Override
     public void close() {
         closeQuietly(listener);
-        for (Socket client : clients) {
+        reaper.shutdownNow();
+        for (Socket client : clients.keySet()) {
             closeQuietly(client);
         }
         threads.shutdown();
         try {
             acceptor.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

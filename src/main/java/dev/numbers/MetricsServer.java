@@ -7,34 +7,48 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
  * {@code GET /metrics} in the Prometheus text format (version 0.0.4), on the JDK's own HTTP
- * server: a handful of counters need no client library. One daemon thread; it reads counters
- * only, so it shares no lock with the number path.
+ * server: a handful of counters need no client library. A few daemon threads, so that a slow
+ * client cannot hold up a scrape, and a request or response that takes longer than
+ * {@link #MAX_EXCHANGE_SECONDS} is cut off. It reads counters only, so it shares no lock with
+ * the number path.
  */
 final class MetricsServer implements AutoCloseable {
 
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    static final int THREADS = 4;
+    /** The JDK server's documented limits (seconds), set unless the user set them with -D. */
+    static final long MAX_EXCHANGE_SECONDS = 10;
 
     private final HttpServer http;
+    private final ExecutorService threads;
 
-    private MetricsServer(HttpServer http) {
+    private MetricsServer(HttpServer http, ExecutorService threads) {
         this.http = http;
+        this.threads = threads;
     }
 
     /** Starts serving the counters of {@code stats} and {@code log} at {@code address}. */
     static MetricsServer start(InetSocketAddress address, Stats stats, NumberLog log) throws IOException {
+        for (String limit : new String[] {"sun.net.httpserver.maxReqTime", "sun.net.httpserver.maxRspTime"}) {
+            if (System.getProperty(limit) == null) {
+                System.setProperty(limit, Long.toString(MAX_EXCHANGE_SECONDS));
+            }
+        }
         HttpServer http = HttpServer.create(address, 16);
         http.createContext("/", exchange -> {
             try (exchange) {
                 handle(exchange, stats, log);
             }
         });
-        http.setExecutor(Executors.newSingleThreadExecutor(Threads.daemons("metrics")));
+        ExecutorService threads = Executors.newFixedThreadPool(THREADS, Threads.daemons("metrics"));
+        http.setExecutor(threads);
         http.start();
-        return new MetricsServer(http);
+        return new MetricsServer(http, threads);
     }
 
     int port() {
@@ -97,5 +111,6 @@ final class MetricsServer implements AutoCloseable {
     @Override
     public void close() {
         http.stop(0);
+        threads.shutdownNow();
     }
 }

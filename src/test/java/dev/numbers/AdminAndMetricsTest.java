@@ -118,6 +118,32 @@ class AdminAndMetricsTest {
     }
 
     @Test
+    void aCommandClientThatNeverReadsItsRepliesIsClosedAndFreesItsThread() throws Exception {
+        java.net.InetSocketAddress loopback = new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (AdminServer admin = AdminServer.start(loopback, new Stats(), "run", 300);
+             Socket greedy = new Socket(InetAddress.getLoopbackAddress(), admin.port())) {
+            Thread sender = new Thread(() -> {
+                byte[] commands = "STATS\n".repeat(100_000).getBytes(StandardCharsets.US_ASCII);
+                try {
+                    while (true) {
+                        greedy.getOutputStream().write(commands); // replies pile up unread
+                    }
+                } catch (IOException closedByTheServer) {
+                    // The point of the test.
+                }
+            });
+            sender.start();
+            await().until(() -> admin.clientCount() == 1);
+            await().atMost(Duration.ofSeconds(20)).until(() -> admin.clientCount() == 0);
+            sender.join(10_000);
+            assertThat(sender.isAlive()).as("the server closed the greedy client").isFalse();
+            try (CommandClient next = new CommandClient(admin.port())) {
+                assertThat(next.ask("WHY")).isEqualTo("42");
+            }
+        }
+    }
+
+    @Test
     void manyCommandClientsAtOnceLeaveEveryNumberSlotFree() throws Exception {
         int adminPort = TestServer.freePort();
         try (TestServer server = TestServer.start(dir, "--admin-port", Integer.toString(adminPort))) {
