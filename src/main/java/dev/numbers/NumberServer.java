@@ -281,32 +281,38 @@ final class NumberServer {
     }
 
     private void shutdown(String reason) {
-        Log.info("shutting down: " + reason);
-        closeQuietly(listener);
-        joinQuietly(acceptor);
-        closeSideServers();
-        for (ClientSession session : sessions) {
-            session.disconnect();
-        }
-        log.abandonRetries(); // a failing disk gets one last attempt per waiting batch, no more
-        clientThreads.shutdown(); // not shutdownNow: an interrupt would close the log's channel
-        awaitQuietly(clientThreads);
-        reporter.shutdownNow();
         try {
-            log.close();
-        } catch (IOException e) {
-            exitStatus = EXIT_LOG_INCOMPLETE;
-            Log.error("cannot force " + config.logPath() + " to disk: " + Log.describe(e));
+            Log.info("shutting down: " + reason);
+            closeQuietly(listener);
+            joinQuietly(acceptor);
+            closeSideServers();
+            for (ClientSession session : sessions) {
+                session.disconnect();
+            }
+            log.abandonRetries(); // a failing disk gets one last attempt per waiting batch, no more
+            clientThreads.shutdown(); // not shutdownNow: an interrupt would close the log's channel
+            awaitQuietly(clientThreads);
+            reporter.shutdownNow();
+            try {
+                log.close();
+            } catch (IOException e) {
+                exitStatus = EXIT_LOG_INCOMPLETE;
+                Log.error("cannot force " + config.logPath() + " to disk: " + Log.describe(e));
+            }
+            long unwritten = log.unwrittenNumbers();
+            if (unwritten > 0) {
+                exitStatus = EXIT_LOG_INCOMPLETE;
+                Log.error(unwritten + " numbers were accepted but could not be written to " + config.logPath()
+                        + " (" + log.lastFailure() + ")");
+            }
+            Log.info("stopped: unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal()
+                    + ", exit status " + exitStatus);
+        } catch (RuntimeException | Error e) {
+            exitStatus = EXIT_FAILURE;
+            Log.error("shutdown failed, please report it: " + e);
+        } finally {
+            stopped.countDown(); // whatever happened, the process must be able to exit
         }
-        long unwritten = log.unwrittenNumbers();
-        if (unwritten > 0) {
-            exitStatus = EXIT_LOG_INCOMPLETE;
-            Log.error(unwritten + " numbers were accepted but could not be written to " + config.logPath()
-                    + " (" + log.lastFailure() + ")");
-        }
-        Log.info("stopped: unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal()
-                + ", exit status " + exitStatus);
-        stopped.countDown();
     }
 
     /** Waits for the shutdown to finish; returns the process exit status. */

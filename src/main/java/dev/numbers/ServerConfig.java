@@ -57,6 +57,17 @@ record ServerConfig(
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idle timeout must not be negative, got " + idleTimeout);
         }
+        checkFitsNanos("report interval", reportInterval);
+        checkFitsNanos("idle timeout", idleTimeout);
+    }
+
+    /** The timers count in nanoseconds: about 292 years at most. */
+    private static void checkFitsNanos(String what, Duration duration) {
+        try {
+            duration.toNanos();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(what + " is too long: " + duration);
+        }
     }
 
     private static void checkPort(String what, int port) {

@@ -138,8 +138,26 @@ class ServerProcessIT {
         }
     }
 
+    @Test
+    void aSecondServerOnTheSameLogDoesNotStartAndLeavesTheLogAlone() throws Exception {
+        try (ServerProcess first = ServerProcess.start(dir)) {
+            try (TestClient client = first.connect()) {
+                client.send("000000001\n");
+                await().until(() -> first.logLines().size() == 1);
+                try (ServerProcess second = ServerProcess.launch(dir, "--bind", "127.0.0.1", "--port", "0", "--admin-port", "0")) {
+                    assertThat(second.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+                    assertThat(errorLines(second)).singleElement().asString().isEqualTo(
+                            "numbers-server: cannot create log file numbers.log: in use: locked by another process (another numbers-server?)");
+                }
+                client.send("000000002\n").finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            assertThat(Files.readString(first.log())).isIn("1\n2\n", "2\n1\n");
+        }
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"--no-such-option", "--port=seventy", "--max-clients=0", "--log-format=fancy", "--report-interval=soon"})
+    @ValueSource(strings = {"--no-such-option", "--port=seventy", "--max-clients=0", "--log-format=fancy", "--report-interval=soon",
+        "--report-interval=PT3000000H", "--idle-timeout=-5s", "--fsync=sometimes", "--admin-port=70000"})
     void badOptionIsOneLineAndExitStatusTwo(String option) throws Exception {
         try (ServerProcess server = ServerProcess.launch(dir, option)) {
             assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(2);
