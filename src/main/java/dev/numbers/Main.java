@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import dev.numbers.load.LoadCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -128,19 +130,39 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws StartupException, InterruptedException {
         ServerConfig config = toConfig();
         Log.configure(System.err, config.quiet());
-        NumberServer server = NumberServer.start(config, System.out);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // SIGINT and SIGTERM land here, and so does System.exit after a terminate. The
-            // shutdown runs once; halting with its status makes a signal exit 0 when clean.
-            server.requestShutdown("signal (SIGINT or SIGTERM)");
-            try {
-                server.awaitExit();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Runtime.getRuntime().halt(server.exitStatus());
-        }, "signal-shutdown"));
+        // SIGINT and SIGTERM land in this hook, and so does System.exit after a terminate. It is
+        // installed before the port opens: a signal during startup waits for the server to be up,
+        // then stops it cleanly. Halting with the shutdown's status makes a signal exit 0.
+        CompletableFuture<NumberServer> started = new CompletableFuture<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(started), "signal-shutdown"));
+        NumberServer server;
+        try {
+            server = NumberServer.start(config, System.out);
+        } catch (StartupException | RuntimeException e) {
+            started.completeExceptionally(e);
+            throw e;
+        }
+        started.complete(server);
         return server.awaitExit();
+    }
+
+    private static void stopOnSignal(CompletableFuture<NumberServer> started) {
+        NumberServer server;
+        try {
+            server = started.get();
+        } catch (ExecutionException e) {
+            return; // it never started: the startup failure's status stands
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        server.requestShutdown("signal (SIGINT or SIGTERM)");
+        try {
+            server.awaitExit();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Runtime.getRuntime().halt(server.exitStatus());
     }
 
     private static int usageError(ParameterException e, String[] args) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -96,12 +97,14 @@ final class NumberServer {
     }
 
     /**
-     * Creates (or truncates) the log, then opens the port and starts serving.
+     * Checks that the port is free, creates (or truncates) the log, then opens the port and
+     * starts serving.
      *
      * @param reportOut where the report lines go: stdout in production
      * @throws StartupException with a one-line message if the log, the memory or the port fail
      */
     static NumberServer start(ServerConfig config, PrintStream reportOut) throws StartupException {
+        checkPortIsFree(config);
         NumberLog log;
         try {
             log = NumberLog.create(config.logPath(), LineDecoder.forPlatform().separator(), config.fsync());
@@ -142,6 +145,29 @@ final class NumberServer {
         }
     }
 
+    /**
+     * Fails with the port's error if another process listens on it, before the log is touched:
+     * a second server started by mistake must say "port in use", not trip over the first one's
+     * locked log. The probe binds without listening, so no client can connect to it, and allows
+     * an address in TIME_WAIT, as the real listener does.
+     */
+    private static void checkPortIsFree(ServerConfig config) throws StartupException {
+        if (config.port() == 0) {
+            return;
+        }
+        try (Socket probe = new Socket()) {
+            probe.setReuseAddress(true);
+            probe.bind(address(config.bindAddress(), config.port()));
+        } catch (IOException e) {
+            throw portFailure(config, e);
+        }
+    }
+
+    private static StartupException portFailure(ServerConfig config, IOException e) {
+        return new StartupException("cannot listen on port " + config.port() + " (" + describeBind(config) + "): "
+                + describeBindFailure(e), e);
+    }
+
     private static SeenNumbers allocateSeenNumbers() throws StartupException {
         try {
             return new SeenNumbers();
@@ -162,8 +188,7 @@ final class NumberServer {
             if (channel != null) {
                 closeQuietly(channel);
             }
-            throw new StartupException("cannot listen on port " + config.port() + " (" + describeBind(config) + "): "
-                    + describeBindFailure(e), e);
+            throw portFailure(config, e);
         }
     }
 

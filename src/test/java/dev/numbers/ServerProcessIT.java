@@ -128,6 +128,24 @@ class ServerProcessIT {
     }
 
     @Test
+    void aSecondServerOnTheSamePortNamesThePortAndLeavesTheFirstAlone() throws Exception {
+        int port = TestServer.freePort();
+        try (ServerProcess first = ServerProcess.launch(dir, "--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin-port", "0")) {
+            first.awaitStarted();
+            try (TestClient client = TestClient.connect(port)) {
+                client.send("000000001\n");
+                await().until(() -> first.logLines().size() == 1);
+                try (ServerProcess second = ServerProcess.launch(dir, "--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin-port", "0")) {
+                    assertThat(second.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+                    assertThat(errorLines(second)).singleElement().asString()
+                            .isEqualTo("numbers-server: cannot listen on port " + port + " (127.0.0.1): address already in use");
+                }
+            }
+            assertThat(first.logLines()).containsExactly("1");
+        }
+    }
+
+    @Test
     void unwritableLogIsOneLineNamingIt() throws Exception {
         Path notADirectory = dir.resolve("file");
         Files.writeString(notADirectory, "x");
