@@ -110,7 +110,7 @@ final class AdminServer implements AutoCloseable {
             } catch (IOException e) {
                 if (!listener.isClosed()) {
                     Log.warn("command port: accept failed: " + Log.describe(e) + "; retrying in 100 ms");
-                    sleepQuietly(100); // e.g. out of file descriptors: do not spin
+                    Threads.sleepQuietly(100); // e.g. out of file descriptors: do not spin
                 }
                 continue;
             }
@@ -232,14 +232,6 @@ final class AdminServer implements AutoCloseable {
         threads.shutdown();
         try {
             acceptor.join(1_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

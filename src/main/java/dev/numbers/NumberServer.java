@@ -271,7 +271,7 @@ final class NumberServer {
                     return;
                 }
                 Log.warn("accept failed: " + Log.describe(e) + "; retrying in 100 ms");
-                sleepQuietly(100);
+                Threads.sleepQuietly(100);
                 continue;
             }
             String remote = describeRemote(connection);
@@ -368,14 +368,6 @@ final class NumberServer {
             closeable.close();
         } catch (Exception e) {
             Log.warn("close failed: " + Log.describe(e));
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -9,6 +9,15 @@ final class Threads {
     private Threads() {
     }
 
+    /** Sleeps; an interrupt ends the sleep early and stays set for the caller to see. */
+    static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** A factory of daemon threads named {@code name-1}, {@code name-2}, ... */
     static ThreadFactory daemons(String name) {
         AtomicInteger count = new AtomicInteger();
