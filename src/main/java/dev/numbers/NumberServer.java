@@ -61,12 +61,11 @@ final class NumberServer {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile int exitStatus = EXIT_OK;
 
-    private NumberServer(ServerConfig config, NumberLog log, SeenNumbers seen, ServerSocketChannel listener,
-                         PrintStream reportOut) {
+    private NumberServer(ServerConfig config, LineDecoder decoder, NumberLog log, SeenNumbers seen,
+                         ServerSocketChannel listener, PrintStream reportOut) {
         this.config = config;
         this.log = log;
         this.listener = listener;
-        LineDecoder decoder = LineDecoder.forPlatform();
         BatchesInFlight inFlight = new BatchesInFlight(config.maxClients());
         this.sessions = new ClientSession[config.maxClients()];
         this.idleSessions = new ArrayBlockingQueue<>(config.maxClients());
@@ -105,9 +104,10 @@ final class NumberServer {
      */
     static NumberServer start(ServerConfig config, PrintStream reportOut) throws StartupException {
         checkPortIsFree(config);
+        LineDecoder decoder = LineDecoder.forPlatform();
         NumberLog log;
         try {
-            log = NumberLog.create(config.logPath(), LineDecoder.forPlatform().separator(), config.fsync());
+            log = NumberLog.create(config.logPath(), decoder.separator(), config.fsync());
         } catch (IOException e) {
             throw new StartupException("cannot create log file " + config.logPath() + ": " + Log.describe(e), e);
         }
@@ -116,7 +116,7 @@ final class NumberServer {
             ServerSocketChannel listener = openListener(config);
             NumberServer server = null;
             try {
-                server = new NumberServer(config, log, seen, listener, reportOut);
+                server = new NumberServer(config, decoder, log, seen, listener, reportOut);
                 server.startSideServers();
             } catch (StartupException | RuntimeException e) {
                 if (server != null) {

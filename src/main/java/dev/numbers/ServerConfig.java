@@ -41,7 +41,6 @@ record ServerConfig(
     static final int DEFAULT_PORT = 4000;
     static final int DEFAULT_MAX_CLIENTS = 5;
     static final String DEFAULT_LOG = "numbers.log";
-    static final Duration DEFAULT_REPORT_INTERVAL = Duration.ofSeconds(10);
     static final int DEFAULT_ADMIN_PORT = 9999;
 
     ServerConfig {
