@@ -7,14 +7,16 @@ FROM eclipse-temurin:17-jdk AS build
 WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
-RUN ./mvnw -B -q dependency:go-offline
-COPY src src
-RUN ./mvnw -B -q -DskipTests package
+COPY server/pom.xml server/pom.xml
+COPY bench/pom.xml bench/pom.xml
+RUN ./mvnw -B -q -pl server -am dependency:go-offline
+COPY server/src server/src
+RUN ./mvnw -B -q -pl server -am -DskipTests package
 
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 --no-create-home --home-dir /data numbers \
     && mkdir -p /data /opt/numbers-server && chown numbers /data
-COPY --from=build /src/target/numbers-server.jar /opt/numbers-server/numbers-server.jar
+COPY --from=build /src/server/target/numbers-server.jar /opt/numbers-server/numbers-server.jar
 USER numbers
 WORKDIR /data
 VOLUME ["/data"]

@@ -37,8 +37,8 @@ if [[ -z "${JDKS:-}" ]]; then
   done
 fi
 
-(cd "$here" && ./mvnw -q -B -DskipTests package) >&2
-jar="$here/target/numbers-server.jar"
+(cd "$here" && ./mvnw -q -B -DskipTests -pl server -am package) >&2
+jar="$here/server/target/numbers-server.jar"
 work="$(mktemp -d /tmp/numbers-bench.XXXXXX)"
 trap 'pkill -f "numbers-server.jar.*--port $port" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -19,8 +19,8 @@ port="${PORT:-4700}"
 admin="${ADMIN_PORT:-4701}"
 metrics="${METRICS_PORT:-4702}"
 
-(cd "$here" && ./mvnw -q -B -DskipTests package) >&2 || exit 1
-jar="$here/target/numbers-server.jar"
+(cd "$here" && ./mvnw -q -B -DskipTests -pl server -am package) >&2 || exit 1
+jar="$here/server/target/numbers-server.jar"
 work="$(mktemp -d /tmp/numbers-soak.XXXXXX)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 

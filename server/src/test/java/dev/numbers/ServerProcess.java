@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  */
 final class ServerProcess implements AutoCloseable {
 
-    static final Path LAUNCHER = Path.of("numbers-server").toAbsolutePath();
+    static final Path LAUNCHER = Path.of("..", "numbers-server").toAbsolutePath().normalize();
     private static final Pattern STARTED_PORT = Pattern.compile("started port=(\\d+)");
 
     final Process process;
