@@ -17,10 +17,11 @@ FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 --no-create-home --home-dir /data numbers \
     && mkdir -p /data /opt/numbers-server && chown numbers /data
 COPY --from=build /src/server/target/numbers-server.jar /opt/numbers-server/numbers-server.jar
+COPY jvm/server.options /opt/numbers-server/server.options
 USER numbers
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 4000 9999
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["java", "-Xms192m", "-Xmx192m", "-Xmn16m", "-XX:+UseSerialGC", "-jar", "/opt/numbers-server/numbers-server.jar"]
+ENTRYPOINT ["java", "@/opt/numbers-server/server.options", "-jar", "/opt/numbers-server/numbers-server.jar"]
 CMD []

@@ -27,8 +27,8 @@ rounds="${ROUNDS:-3}"
 count="${COUNT:-20000000}"
 clients=5
 port="${PORT:-4600}"
-server_opts="-Xms192m -Xmx192m -Xmn16m -XX:+UseSerialGC"
-load_opts="-Xms256m -Xmx1g -XX:MaxDirectMemorySize=16g -XX:+UseParallelGC"
+server_opts="@$here/jvm/server.options"
+load_opts="@$here/jvm/load.options"
 
 if [[ -z "${JDKS:-}" ]]; then
   JDKS="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"

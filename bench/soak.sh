@@ -25,7 +25,7 @@ work="$(mktemp -d /tmp/numbers-soak.XXXXXX)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
 cd "$work"
-java -Xms192m -Xmx192m -Xmn16m -XX:+UseSerialGC -jar "$jar" --port "$port" --admin-port "$admin" --metrics-port "$metrics" \
+java @"$here/jvm/server.options" -jar "$jar" --port "$port" --admin-port "$admin" --metrics-port "$metrics" \
   --idle-timeout 2s >stdout.txt 2>stderr.txt &
 server=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done

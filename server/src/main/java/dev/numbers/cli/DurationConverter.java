@@ -1,0 +1,77 @@
+package dev.numbers.cli;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Reads a duration option: a number with an optional unit, {@code ms}, {@code s} (the default),
+ * {@code m} or {@code h} ({@code 250ms}, {@code 1.5s}, {@code 10}); an ISO-8601 duration
+ * ({@code PT10S}); or {@code off}, which is zero. Each option checks its own range afterwards.
+ */
+public final class DurationConverter implements ITypeConverter<Duration> {
+
+    private static final Pattern NUMBER_AND_UNIT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+    @Override
+    public Duration convert(String value) {
+        String text = value.trim().toLowerCase(Locale.ROOT);
+        if (text.equals("off")) {
+            return Duration.ZERO;
+        }
+        if (text.startsWith("p")) {
+            return fitting(parseIso(value), value);
+        }
+        Matcher matcher = NUMBER_AND_UNIT.matcher(text);
+        if (!matcher.matches()) {
+            throw invalid(value);
+        }
+        double amount = Double.parseDouble(matcher.group(1));
+        String unit = matcher.group(2) == null ? "s" : matcher.group(2);
+        double nanosPerUnit = switch (unit) {
+            case "ms" -> 1e6;
+            case "s" -> 1e9;
+            case "m" -> 60e9;
+            default -> 3600e9;
+        };
+        double nanos = amount * nanosPerUnit;
+        if (nanos > Long.MAX_VALUE) {
+            throw tooLong(value);
+        }
+        return Duration.ofNanos(Math.round(nanos));
+    }
+
+    private static Duration parseIso(String value) {
+        try {
+            Duration duration = Duration.parse(value.trim().toUpperCase(Locale.ROOT));
+            if (duration.isNegative()) {
+                throw invalid(value);
+            }
+            return duration;
+        } catch (DateTimeParseException e) {
+            throw invalid(value);
+        }
+    }
+
+    /** The timers count in nanoseconds: about 292 years at most. */
+    private static Duration fitting(Duration duration, String value) {
+        try {
+            duration.toNanos();
+            return duration;
+        } catch (ArithmeticException e) {
+            throw tooLong(value);
+        }
+    }
+
+    private static TypeConversionException invalid(String value) {
+        return new TypeConversionException("'" + value + "' is not a duration (examples: 10s, 250ms, 1.5, 2m, off)");
+    }
+
+    private static TypeConversionException tooLong(String value) {
+        return new TypeConversionException("'" + value + "' is too long a duration");
+    }
+}

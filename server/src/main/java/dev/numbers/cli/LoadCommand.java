@@ -1,0 +1,94 @@
+package dev.numbers.cli;
+
+import dev.numbers.load.LoadGenerator;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code numbers-server load}: the load generator's command line ({@link LoadGenerator}).
+ *
+ * <p>Exit status: {@link ExitStatus#OK} when every client finished (and the log verified, with
+ * {@code --verify}); {@link ExitStatus#FAILURE} when a client failed or the log is not the
+ * expected set; {@link ExitStatus#USAGE} for a bad command line.
+ */
+@Command(name = "load",
+        sortOptions = false,
+        showDefaultValues = true,
+        usageHelpAutoWidth = true,
+        description = "Sends numbers to a numbers-server from several clients at once and reports the rate, "
+                + "end to end: the clock stops when the server has closed every connection after reading "
+                + "all of it, which for numbers-server means every number is in its log. Progress goes to "
+                + "stderr, the summary to stdout.%n")
+public final class LoadCommand implements Callable<Integer> {
+
+    static final long DEFAULT_COUNT = 1_000_000;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Server to load.")
+    private String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "4000", description = "Its port (with --sink: the port to listen on).")
+    private int port;
+
+    @Option(names = "--clients", paramLabel = "N", defaultValue = "5", description = "Concurrent clients, one connection each.")
+    private int clients;
+
+    @Option(names = "--count", paramLabel = "N",
+            description = "Numbers per client (default: " + DEFAULT_COUNT + "). With --duration: the payload each client repeats.")
+    private Long count;
+
+    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Send for this long instead of sending each payload once (e.g. 30s).")
+    private Duration duration;
+
+    @Option(names = "--range", paramLabel = "R", defaultValue = "1000000000",
+            description = "Numbers are drawn uniformly from [0, R): 10^9 gives mostly unique numbers, 10^6 mostly duplicates.")
+    private int range;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Random seed: the same seed sends the same numbers.")
+    private long seed;
+
+    @Option(names = "--terminate", description = "Send 'terminate' when every client is done.")
+    private boolean terminate;
+
+    @Option(names = "--verify", paramLabel = "LOG",
+            description = "After the run, check that LOG holds exactly the unique numbers sent, once each.")
+    private Path verify;
+
+    @Option(names = "--sink", description = "Run a null server on --port instead (accept, read, discard) to measure the ceiling.")
+    private boolean sink;
+
+    @Option(names = "--no-progress", description = "No progress line on stderr.")
+    private boolean noProgress;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    private boolean help;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (sink) {
+            LoadGenerator.sink(new InetSocketAddress(host, port), System.err);
+            return ExitStatus.OK.code();
+        }
+        if (clients < 1) {
+            throw new ParameterException(spec.commandLine(), "--clients must be at least 1, got " + clients);
+        }
+        LoadGenerator.Plan plan = new LoadGenerator.Plan(new InetSocketAddress(host, port), clients,
+                count != null ? count : DEFAULT_COUNT, duration, range, seed, terminate, verify, !noProgress);
+        try {
+            return (LoadGenerator.run(plan, System.out, System.err) ? ExitStatus.OK : ExitStatus.FAILURE).code();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.numbers.load;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * The load generator: sends reproducible numbers from several clients at once and reports the
+ * end-to-end rate; optionally terminates the server and checks its log. {@link #sink} is the null
+ * server that measures the machine's ceiling. Progress and errors go to {@code err}, the summary
+ * and the verdict to {@code out}.
+ */
+public final class LoadGenerator {
+
+    /**
+     * A load run.
+     *
+     * @param server    where to send
+     * @param clients   connections, one thread each
+     * @param count     numbers per client (with a duration: the payload each client repeats)
+     * @param duration  send for this long instead of once; null: once
+     * @param range     numbers are drawn uniformly from [0, range)
+     * @param seed      the same seed sends the same numbers
+     * @param terminate send {@code terminate} when every client is done
+     * @param verify    the server's log to check afterwards, or null
+     * @param progress  a progress line on {@code err}
+     */
+    public record Plan(InetSocketAddress server, int clients, long count, Duration duration, int range, long seed,
+                       boolean terminate, Path verify, boolean progress) {
+    }
+
+    private LoadGenerator() {
+    }
+
+    /**
+     * Runs {@code plan}.
+     *
+     * @return true if every client finished (and the log verified)
+     * @throws IllegalArgumentException for a plan out of range (the message says which part)
+     */
+    public static boolean run(Plan plan, PrintStream out, PrintStream err) throws InterruptedException {
+        long generateStart = System.nanoTime();
+        Workload workload;
+        try {
+            workload = Workload.generate(plan.clients(), plan.count(), plan.range(), plan.seed());
+        } catch (OutOfMemoryError e) {
+            err.println("load: not enough memory for " + plan.clients() + " x " + plan.count()
+                    + " numbers; use fewer, or more -XX:MaxDirectMemorySize");
+            return false;
+        }
+        err.printf(Locale.ROOT, "load: generated %d x %,d numbers over [0, %d) with seed %d in %.1f s%n",
+                plan.clients(), plan.count(), plan.range(), plan.seed(), (System.nanoTime() - generateStart) / 1e9);
+
+        LoadRun run = new LoadRun(plan.server(), workload, plan.duration());
+        LoadRun.Result result;
+        Progress progress = plan.progress() ? new Progress(err, run::linesSentSoFar,
+                plan.duration() == null ? plan.count() * plan.clients() : 0,
+                plan.duration() == null ? 0 : plan.duration().toNanos(), System.console() != null) : null;
+        try {
+            result = run.run();
+        } finally {
+            if (progress != null) {
+                progress.close();
+            }
+        }
+        if (!result.failures().isEmpty()) {
+            result.failures().forEach(failure -> err.println("load: " + failure));
+            err.println("load: the run failed; not sending terminate, not verifying");
+            return false;
+        }
+        out.println(summary(result));
+        out.flush();
+        try {
+            if (plan.terminate()) {
+                LoadRun.sendTerminate(plan.server());
+                err.println("load: sent terminate");
+            }
+            if (plan.verify() != null) {
+                LogVerifier.Verdict verdict = LogVerifier.verify(plan.verify(), expectedSet(workload, result), Workload.NEWLINE);
+                out.println(verdict.describe());
+                return verdict.ok();
+            }
+        } catch (IOException e) {
+            err.println("load: " + (plan.terminate() && plan.verify() == null ? "cannot send terminate: " : "cannot terminate or verify: ") + e);
+            return false;
+        }
+        return true;
+    }
+
+    /** Runs the null server on {@code address} until the process is stopped. */
+    public static void sink(InetSocketAddress address, PrintStream err) throws IOException {
+        Sink.run(address, err);
+    }
+
+    /** {@code load: 100000000 numbers in 5.234 s: 19105613 numbers/s, 191.1 MB/s}. */
+    static String summary(LoadRun.Result result) {
+        double seconds = result.elapsedNanos() / 1e9;
+        long numbers = result.totalLines();
+        double perSecond = seconds > 0 ? numbers / seconds : 0;
+        return String.format(Locale.ROOT, "load: %d numbers in %.3f s: %.0f numbers/s, %.1f MB/s",
+                numbers, seconds, perSecond, perSecond * Workload.LINE_BYTES / 1e6);
+    }
+
+    /** The numbers the clients actually sent, as a bitset over [0, range). */
+    private static long[] expectedSet(Workload workload, LoadRun.Result result) {
+        long[] expected = new long[(workload.range() + 63) >>> 6];
+        for (int c = 0; c < workload.clients(); c++) {
+            workload.forEachNumber(c, result.linesSent()[c], n -> expected[n >>> 6] |= 1L << n);
+        }
+        return expected;
+    }
+}

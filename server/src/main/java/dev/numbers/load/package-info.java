@@ -1,0 +1,9 @@
+/**
+ * The load generator ({@code numbers-server load}): a {@link dev.numbers.load.LoadGenerator.Plan}
+ * becomes a {@code Workload} (every client's lines, generated before the clock starts), a
+ * {@code LoadRun} sends it, one thread and connection per client, and times it end to end;
+ * {@code LogVerifier} then checks the server's log against what was sent, and {@code Sink} is the
+ * null server that measures the machine's ceiling. It shares no code with the server, so that it
+ * cannot share its mistakes.
+ */
+package dev.numbers.load;

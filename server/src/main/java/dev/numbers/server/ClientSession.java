@@ -1,0 +1,178 @@
+package dev.numbers.server;
+
+import dev.numbers.ops.Diagnostics;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * One client slot: reads a connection and stores its numbers. This is the hot path.
+ *
+ * <p>Each session is run by one client thread at a time, serving one connection after another;
+ * its {@link SessionBuffers} are allocated once, at startup, so a connection costs no
+ * allocation. Per read:
+ * <ol>
+ *   <li>one blocking read of up to {@link SessionBuffers#READ_BUFFER_BYTES} into {@code in},
+ *       after the partial line left over from the previous read;</li>
+ *   <li>{@link LineDecoder#decodeNumbers} turns every whole number line into an int;</li>
+ *   <li>{@link NumberStore#store} marks them, writes the new ones to the log and counts them,
+ *       once, before the next read: what the server has read is in the OS before it reads more;</li>
+ *   <li>what stopped the decoding decides the rest: a partial line waits for the next read,
+ *       {@code terminate} shuts the server down, anything else closes the connection.</li>
+ * </ol>
+ */
+final class ClientSession {
+
+    /** What a session tells the server. */
+    interface Events {
+        /** The client sent {@code terminate}: the server must shut down. */
+        void terminate(String reason);
+
+        /** The connection has ended and is about to be closed: the slot is free again. */
+        void ended(ClientSession session);
+    }
+
+    /** How a connection ended, for the diagnostics line. */
+    private enum End { CLIENT_CLOSED, INVALID_INPUT, TERMINATE, DISCONNECTED, FAILED }
+
+    private final int slot;
+    private final LineDecoder decoder;
+    private final NumberStore store;
+    private final Events events;
+    private final SessionBuffers buffers;
+
+    /**
+     * The connection being served (a blocking {@code SocketChannel}; tests use other channels),
+     * or null; written by the client thread, closed by any.
+     */
+    private volatile ByteChannel channel;
+    /** Its peer address, for diagnostics. */
+    private volatile String remote;
+    /** True while the client thread waits in a read, since {@link #readingSinceNanos}. */
+    private volatile boolean reading;
+    private volatile long readingSinceNanos;
+
+    ClientSession(int slot, LineDecoder decoder, NumberStore store, SessionBuffers buffers, Events events) {
+        this.slot = slot;
+        this.decoder = decoder;
+        this.store = store;
+        this.buffers = buffers;
+        this.events = events;
+    }
+
+    /**
+     * Hands the session its next connection. Called by the acceptor before the session is
+     * scheduled, so that a shutdown that follows always finds the connection to close.
+     */
+    void attach(ByteChannel connection, String peer) {
+        remote = peer;
+        channel = connection;
+    }
+
+    /**
+     * Serves the attached connection until it ends, frees the slot, then closes the connection.
+     * Runs on a client thread; every way a connection can end is said on stderr.
+     */
+    void serve() {
+        ByteChannel connection = channel;
+        String peer = remote;
+        ByteBuffer in = buffers.in;
+        int lineBytes = decoder.lineBytes();
+        long received = 0;
+        End end = End.FAILED;
+        try {
+            in.clear().limit(SessionBuffers.READ_BUFFER_BYTES);
+            while (true) {
+                readingSinceNanos = System.nanoTime();
+                reading = true;
+                int read = connection.read(in);
+                reading = false;
+                if (read < 0) {
+                    end = in.position() == 0 ? End.CLIENT_CLOSED : End.INVALID_INPUT; // final line lacks its newline
+                    break;
+                }
+                int length = in.position();
+                int count = decoder.decodeNumbers(in, 0, length, buffers.numbers);
+                int consumed = count * lineBytes;
+                LineDecoder.Stop stop = decoder.classify(in, consumed, length);
+                if (stop == LineDecoder.Stop.TERMINATE) {
+                    events.terminate("terminate from " + peer); // first: a failing disk may hold store()
+                }
+                if (count > 0) {
+                    store.store(slot, buffers, count, lineBytes);
+                    received += count;
+                }
+                if (stop != LineDecoder.Stop.NEED_MORE) {
+                    end = stop == LineDecoder.Stop.TERMINATE ? End.TERMINATE : End.INVALID_INPUT;
+                    break;
+                }
+                in.limit(length).position(consumed);
+                in.compact().limit(SessionBuffers.READ_BUFFER_BYTES);
+            }
+        } catch (ClosedChannelException e) {
+            end = End.DISCONNECTED; // closed by shutdown or the idle timeout, which say why
+        } catch (IOException e) {
+            Diagnostics.info("client " + peer + " connection failed: " + Diagnostics.describe(e));
+        } finally {
+            reading = false;
+            channel = null;
+            awaitOtherBatches();
+            if (end == End.INVALID_INPUT) {
+                store.stats().invalidInputClosed();
+            }
+            // Free the slot before the close: a client that sees the close may connect again at
+            // once and must find it free. From here on, only locals: a new connection may be
+            // attached to this session while this thread still closes the old one.
+            events.ended(this);
+            closeQuietly(connection);
+        }
+        logEnd(end, peer, received);
+    }
+
+    private void awaitOtherBatches() {
+        try {
+            store.awaitOthers(slot);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // only a forced stop interrupts; then close at once
+        }
+    }
+
+    /** Closes the connection being served, if any, waking the client thread. Any thread. */
+    void disconnect() {
+        ByteChannel current = channel;
+        if (current != null) {
+            closeQuietly(current);
+        }
+    }
+
+    /**
+     * Closes the connection if its client has sent nothing for {@code timeoutNanos}: the thread
+     * has been waiting in a read that long. Called by the idle watchdog.
+     */
+    void disconnectIfIdle(long nowNanos, long timeoutNanos) {
+        ByteChannel current = channel;
+        long since = readingSinceNanos;
+        if (current != null && reading && nowNanos - since >= timeoutNanos) {
+            Diagnostics.info("client " + remote + " sent nothing for " + (nowNanos - since) / 1_000_000 + " ms: disconnecting it");
+            closeQuietly(current);
+        }
+    }
+
+    private static void logEnd(End end, String peer, long received) {
+        switch (end) {
+            case INVALID_INPUT -> Diagnostics.info("client " + peer + " closed for invalid input after " + received + " numbers");
+            case TERMINATE -> Diagnostics.info("client " + peer + " sent terminate after " + received + " numbers");
+            case DISCONNECTED -> Diagnostics.info("client " + peer + " disconnected by the server after " + received + " numbers");
+            case CLIENT_CLOSED, FAILED -> Diagnostics.info("client " + peer + " ended after " + received + " numbers");
+        }
+    }
+
+    private static void closeQuietly(ByteChannel connection) {
+        try {
+            connection.close();
+        } catch (IOException ignored) {
+            // Closing a socket only fails if it is already broken; there is nothing left to save.
+        }
+    }
+}

@@ -1,0 +1,384 @@
+package dev.numbers.server;
+
+import dev.numbers.ops.CommandPort;
+import dev.numbers.ops.Diagnostics;
+import dev.numbers.ops.MetricsEndpoint;
+import dev.numbers.ops.ServerStatus;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/**
+ * The number server's lifecycle: what it opens, in which order, and how it stops.
+ *
+ * <p>{@link #start} opens everything in the order below, each step pushed on a
+ * {@link ResourceStack}; a stop ({@link #requestShutdown}: a client's {@code terminate}, a
+ * signal, a test) or a failed start closes the stack in reverse, in one place. The constructor
+ * starts nothing. {@link #awaitExit} says how the run ended, so that tests never hit
+ * {@code System.exit}.
+ *
+ * <p>Threads: one acceptor; a client thread per slot; a report timer; a housekeeping timer (the
+ * idle watchdog and the rate sample), apart from the report so that a stdout that blocks cannot
+ * hold up the idle timeouts; the {@code interval} fsync timer; the side ports' threads; and one
+ * that runs the stop.
+ */
+public final class NumberServer {
+
+    /** How a run ended. */
+    public enum Outcome {
+        /** Stopped cleanly (terminate, a signal), every number received in the log. */
+        STOPPED,
+        /** Stopped while the log was failing: numbers received are missing from it (stderr says how many). */
+        LOG_INCOMPLETE,
+        /** The stop itself failed (a defect: stderr says what). */
+        FAILED
+    }
+
+    private final ServerConfig config;
+    private final PrintStream reportOut;
+    private final UnaryOperator<FileChannel> logChannels;
+    private final UUID runId = UUID.randomUUID();
+    private final Stats stats = new Stats();
+    private final ResourceStack resources = new ResourceStack();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Object lifecycle = new Object();
+    /** Guarded by {@link #lifecycle}: a stop was asked for, and why. */
+    private String stopReason;
+    /** Guarded by {@link #lifecycle}: the FIFO the start is waiting on for a reader, if any. */
+    private Path waitingOnFifo;
+    /** Guarded by {@link #lifecycle}: accepting clients; a stop now runs the shutdown. */
+    private boolean started;
+    private volatile Outcome outcome = Outcome.STOPPED;
+
+    // Opened by start(), in this order.
+    private ServerSocketChannel listener;
+    private NumberLog log;
+    private ClientSlots slots;
+    private CommandPort commandPort;
+    private MetricsEndpoint metrics;
+
+    /** @param reportOut where the report lines go: stdout in production */
+    public NumberServer(ServerConfig config, PrintStream reportOut) {
+        this(config, reportOut, UnaryOperator.identity());
+    }
+
+    /** As above; {@code logChannels} may stand in a test's channel for the log file's. */
+    NumberServer(ServerConfig config, PrintStream reportOut, UnaryOperator<FileChannel> logChannels) {
+        this.config = config;
+        this.reportOut = reportOut;
+        this.logChannels = logChannels;
+    }
+
+    /**
+     * Opens everything and starts serving; returns once clients are accepted. If a stop was asked
+     * for meanwhile, closes again what it opened and returns: {@link #awaitExit} then says
+     * {@link Outcome#STOPPED}.
+     *
+     * @throws StartupException with a one-line message if the memory, the port, the log or a
+     *     side port fail; everything opened so far is closed again
+     */
+    public void start() throws StartupException {
+        try {
+            open();
+        } catch (StopDuringStartup e) {
+            Diagnostics.info("stopped before it started: " + e.getMessage());
+            resources.closeAll();
+            stopped.countDown();
+            return;
+        } catch (StartupException e) {
+            resources.closeAll();
+            stopped.countDown();
+            throw e;
+        } catch (OutOfMemoryError e) {
+            resources.closeAll();
+            stopped.countDown();
+            throw new StartupException("not enough memory to start: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            resources.closeAll();
+            stopped.countDown();
+            throw new StartupException("unexpected failure while starting, please report it: " + e, e);
+        }
+    }
+
+    private void open() throws StartupException, StopDuringStartup {
+        // 1. Memory, before anything outside the process is touched: a JVM too small for the set
+        //    or for --max-clients fails here, with the port closed and the old log intact.
+        LineDecoder decoder = LineDecoder.forPlatform();
+        SeenNumbers seen = Memory.seenNumbers();
+        SessionBuffers[] buffers = Memory.sessionBuffers(config.maxClients(), decoder.lineBytes());
+        checkStop();
+
+        // 2. The port, bound and listening before the log is touched, so that a port in use (most
+        //    often: this server, already running) fails the start without emptying that server's
+        //    log. Nobody is accepted until step 6: a client that connects early waits in the backlog.
+        listener = Ports.bindNumberPort(config);
+        resources.push("number port", listener::close);
+        checkStop();
+
+        // 3. The log, created or truncated before the first client is accepted: a run starts empty.
+        log = openLog(decoder.separator());
+        resources.push("log", this::closeLog);
+        log.startSync(Threads.named("log-fsync"));
+        checkStop();
+        NumberStore store = new NumberStore(seen, log, config.logFormat(), stats, new BatchesInFlight(config.maxClients()));
+        slots = new ClientSlots(buffers, decoder, store, this::requestShutdown);
+
+        // 4. The side ports, which only read a snapshot of the counters.
+        openSidePorts();
+
+        // 5. Threads: the clients', the report (at a fixed rate: it must not drift), housekeeping.
+        slots.startThreads();
+        resources.push("client threads", () -> slots.disconnectAndAwait(log::abandonRetries));
+        ScheduledExecutorService reportTimer = Executors.newSingleThreadScheduledExecutor(Threads.named("report"));
+        resources.push("report timer", reportTimer::shutdownNow);
+        long intervalNanos = config.reportInterval().toNanos();
+        reportTimer.scheduleAtFixedRate(Threads.reporting("the report", new StatsReporter(stats, reportOut)),
+                intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+        ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(Threads.named("housekeeping"));
+        resources.push("housekeeping timer", housekeeping::shutdownNow);
+        housekeeping.scheduleAtFixedRate(Threads.reporting("the rate sample", stats::sampleRate), 1, 1, TimeUnit.SECONDS);
+        if (!config.idleTimeout().isZero()) {
+            long timeoutNanos = config.idleTimeout().toNanos();
+            long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos / 4));
+            housekeeping.scheduleWithFixedDelay(Threads.reporting("the idle watchdog", () -> slots.disconnectIdle(timeoutNanos)),
+                    periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        }
+
+        // 6. Ready: say so, then accept; "started" comes before any client's line. A stop asked
+        //    for until here has made the start stop; from here on it runs the shutdown.
+        synchronized (lifecycle) {
+            checkStop();
+            Diagnostics.info("started " + describe());
+            slots.startAccepting(listener);
+            resources.push("acceptor", slots::stopAccepting);
+            started = true;
+        }
+    }
+
+    /** Opens the log; a FIFO waits for its reader, or until a stop is asked for. */
+    private NumberLog openLog(byte[] separator) throws StartupException {
+        Path path = config.logPath();
+        boolean fifo = LogFile.isFifo(path);
+        synchronized (lifecycle) {
+            waitingOnFifo = fifo ? path : null;
+        }
+        try {
+            return NumberLog.open(path, separator, config.fsync(), logChannels);
+        } catch (IOException e) {
+            throw new StartupException("cannot create log file " + path + ": " + Diagnostics.describe(e), e);
+        } finally {
+            synchronized (lifecycle) {
+                waitingOnFifo = null;
+            }
+        }
+    }
+
+    private void openSidePorts() throws StartupException {
+        if (config.adminPort() != 0) {
+            InetSocketAddress address = Ports.address(config.adminAddress(), config.adminPort());
+            try {
+                commandPort = CommandPort.open(address, this::status, Threads.named("command-port"));
+                resources.push("command port", commandPort::close);
+            } catch (IOException e) {
+                if (config.adminRequired()) {
+                    throw new StartupException("cannot open command port " + config.adminPort() + ": " + Ports.describeFailure(e), e);
+                }
+                Diagnostics.warn("command port " + config.adminPort() + " not opened (" + Ports.describeFailure(e)
+                        + "); running without it. Choose one with --admin-port, or 0 for none.");
+            }
+        }
+        if (config.metricsPort() != 0) {
+            InetSocketAddress address = Ports.address(config.adminAddress(), config.metricsPort());
+            try {
+                metrics = MetricsEndpoint.open(address, this::status, Threads.named("metrics"));
+                resources.push("metrics port", metrics::close);
+            } catch (IOException e) {
+                throw new StartupException("cannot open metrics port " + config.metricsPort() + ": " + Ports.describeFailure(e), e);
+            }
+        }
+    }
+
+    private String describe() {
+        return "port=" + port() + " bind=" + Ports.describe(config.bindAddress())
+                + " max-clients=" + config.maxClients()
+                + " log=" + config.logPath().toAbsolutePath()
+                + " log-format=" + config.logFormat()
+                + " report-interval=" + ServerConfig.human(config.reportInterval())
+                + " fsync=" + config.fsync()
+                + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : ServerConfig.human(config.idleTimeout()))
+                + " admin-port=" + (commandPort == null ? "off" : commandPort.port())
+                + " metrics-port=" + (metrics == null ? "off" : metrics.port())
+                + " run-id=" + runId;
+    }
+
+    /**
+     * Asks the server to stop, once: stop accepting, disconnect every client, let each finish the
+     * batch it has read, close the log (forced to disk). Returns at once; any thread. Before the
+     * server has started, it makes the start stop at its next step (ending a wait for a FIFO's
+     * reader too).
+     */
+    public void requestShutdown(String reason) {
+        Path fifo;
+        boolean running;
+        synchronized (lifecycle) {
+            if (stopReason != null) {
+                return;
+            }
+            stopReason = reason;
+            fifo = waitingOnFifo;
+            running = started;
+        }
+        if (fifo != null) {
+            LogFile.releaseFifoWait(fifo);
+        }
+        if (running) {
+            Threads.named("shutdown").newThread(this::shutdown).start();
+        }
+    }
+
+    /** Throws if a stop was asked for before the server started. */
+    private void checkStop() throws StopDuringStartup {
+        synchronized (lifecycle) {
+            if (stopReason != null) {
+                throw new StopDuringStartup(stopReason);
+            }
+        }
+    }
+
+    private void shutdown() {
+        try {
+            Diagnostics.info("shutting down: " + stopReason());
+            resources.closeAll();
+            long unwritten = log.unwrittenNumbers();
+            if (unwritten > 0) {
+                outcome = Outcome.LOG_INCOMPLETE;
+                Diagnostics.error(unwritten + " numbers were accepted but could not be written to " + config.logPath()
+                        + " (" + log.lastFailure() + ")");
+            }
+        } catch (RuntimeException | Error e) {
+            outcome = Outcome.FAILED;
+            Diagnostics.unexpected("the shutdown", e);
+        } finally {
+            stopped.countDown(); // whatever happened, the process must be able to exit
+        }
+    }
+
+    private String stopReason() {
+        synchronized (lifecycle) {
+            return stopReason;
+        }
+    }
+
+    private void closeLog() {
+        try {
+            log.close();
+        } catch (IOException e) {
+            outcome = Outcome.LOG_INCOMPLETE;
+            Diagnostics.error("cannot force " + config.logPath() + " to disk: " + Diagnostics.describe(e));
+        }
+    }
+
+    /** Waits for the stop to finish (or a stop during startup); returns how the run ended. */
+    public Outcome awaitExit() throws InterruptedException {
+        stopped.await();
+        return outcome;
+    }
+
+    /** Waits up to {@code timeoutMillis} for the stop to finish; true if it did. */
+    boolean awaitExit(long timeoutMillis) throws InterruptedException {
+        return stopped.await(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    Outcome outcome() {
+        return outcome;
+    }
+
+    /** The run's totals, for the last line: "unique total 567231, duplicates 1024". */
+    public String totals() {
+        return "unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal();
+    }
+
+    /** The port the server listens on: the configured one, or the one picked for port 0. */
+    public int port() {
+        return listener.socket().getLocalPort();
+    }
+
+    UUID runId() {
+        return runId;
+    }
+
+    Stats stats() {
+        return stats;
+    }
+
+    /** The command port, or -1 when there is none. */
+    int commandPort() {
+        return commandPort == null ? -1 : commandPort.port();
+    }
+
+    /** The snapshot the side ports read. */
+    ServerStatus status() {
+        return new ServerStatus(runId.toString(), TimeUnit.NANOSECONDS.toSeconds(stats.uptimeNanos()),
+                stats.connectedClients(), stats.uniqueTotal(), stats.duplicateTotal(), stats.ratePerSecond(),
+                stats.invalidClosed(), stats.rejectedClients(), log.bytesWritten(), log.fsyncCount(), log.fsyncNanos(),
+                log.isFailing());
+    }
+
+    /** A stop asked for before the server had started: not a failure. */
+    private static final class StopDuringStartup extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        StopDuringStartup(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /** The number port and the side ports' addresses. */
+    private static final class Ports {
+        private Ports() {
+        }
+
+        static ServerSocketChannel bindNumberPort(ServerConfig config) throws StartupException {
+            ServerSocketChannel channel = null;
+            try {
+                channel = ServerSocketChannel.open();
+                channel.bind(address(config.bindAddress(), config.port()), 128);
+                return channel;
+            } catch (IOException e) {
+                if (channel != null) {
+                    try {
+                        channel.close();
+                    } catch (IOException ignored) {
+                        // Never bound: nothing to release.
+                    }
+                }
+                throw new StartupException("cannot listen on port " + config.port() + " (" + describe(config.bindAddress())
+                        + "): " + describeFailure(e), e);
+            }
+        }
+
+        static InetSocketAddress address(InetAddress host, int port) {
+            return host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+        }
+
+        static String describe(InetAddress bind) {
+            return bind == null ? "all interfaces" : bind.getHostAddress();
+        }
+
+        static String describeFailure(IOException e) {
+            return e instanceof BindException && "Address already in use".equals(e.getMessage())
+                    ? "address already in use" : Diagnostics.describe(e);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.numbers.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real file channel that can be told to fail like a full disk: after a given number of bytes
+ * a write is cut short (as the kernel does when space runs out mid-write) and the next one
+ * throws "No space left on device", until {@link #heal} is called. It also counts forces.
+ */
+final class FaultyFileChannel extends FileChannel {
+
+    private final FileChannel delegate;
+    private volatile long bytesBeforeFailure = Long.MAX_VALUE;
+    private volatile boolean failForce;
+    final AtomicInteger forces = new AtomicInteger();
+    final AtomicInteger failedWrites = new AtomicInteger();
+
+    FaultyFileChannel(FileChannel delegate) {
+        this.delegate = delegate;
+    }
+
+    /** From now on, writes succeed for {@code bytes} more bytes, then fail. */
+    void failAfter(long bytes) {
+        bytesBeforeFailure = bytes;
+    }
+
+    void failForce(boolean fail) {
+        failForce = fail;
+    }
+
+    void heal() {
+        bytesBeforeFailure = Long.MAX_VALUE;
+        failForce = false;
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        long allowed = bytesBeforeFailure;
+        if (allowed <= 0) {
+            failedWrites.incrementAndGet();
+            throw new IOException("No space left on device");
+        }
+        if (src.remaining() > allowed) {
+            int limit = src.limit();
+            src.limit(src.position() + (int) allowed);
+            try {
+                int written = delegate.write(src, position);
+                bytesBeforeFailure = allowed - written;
+                return written;
+            } finally {
+                src.limit(limit);
+            }
+        }
+        int written = delegate.write(src, position);
+        if (allowed != Long.MAX_VALUE) {
+            bytesBeforeFailure = allowed - written;
+        }
+        return written;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+        if (failForce) {
+            throw new IOException("Input/output error");
+        }
+        forces.incrementAndGet();
+        delegate.force(metaData);
+    }
+
+    @Override
+    public FileChannel truncate(long size) throws IOException {
+        delegate.truncate(size);
+        return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+        return delegate.size();
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return delegate.read(dst);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        return delegate.read(dsts, offset, length);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        throw new UnsupportedOperationException("the log writes at explicit positions");
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        throw new UnsupportedOperationException("the log writes at explicit positions");
+    }
+
+    @Override
+    public long position() throws IOException {
+        return delegate.position();
+    }
+
+    @Override
+    public FileChannel position(long newPosition) throws IOException {
+        delegate.position(newPosition);
+        return this;
+    }
+
+    @Override
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        return delegate.transferTo(position, count, target);
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+        return delegate.transferFrom(src, position, count);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        return delegate.read(dst, position);
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+        return delegate.map(mode, position, size);
+    }
+
+    @Override
+    public FileLock lock(long position, long size, boolean shared) throws IOException {
+        return delegate.lock(position, size, shared);
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        return delegate.tryLock(position, size, shared);
+    }
+
+    @Override
+    protected void implCloseChannel() throws IOException {
+        delegate.close();
+    }
+}
