@@ -167,11 +167,11 @@ public final class NumberServer {
     }
 
     /** Opens the log; a FIFO waits for its reader, or until a stop is asked for. */
-    private NumberLog openLog(byte[] separator) throws StartupException {
+    private NumberLog openLog(byte[] separator) throws StartupException, StopDuringStartup {
         Path path = config.logPath();
-        boolean fifo = LogFile.isFifo(path);
         synchronized (lifecycle) {
-            waitingOnFifo = fifo ? path : null;
+            checkStop(); // and a stop from now on finds the FIFO to release
+            waitingOnFifo = LogFile.isFifo(path) ? path : null;
         }
         try {
             return NumberLog.open(path, separator, config.fsync(), logChannels);
@@ -255,6 +255,7 @@ public final class NumberServer {
             }
         }
     }
+
 
     private void shutdown() {
         try {

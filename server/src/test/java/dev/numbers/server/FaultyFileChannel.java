@@ -7,12 +7,15 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real file channel that can be told to fail like a full disk: after a given number of bytes
  * a write is cut short (as the kernel does when space runs out mid-write) and the next one
- * throws "No space left on device", until {@link #heal} is called. It also counts forces.
+ * throws "No space left on device", until {@link #heal} is called. It can also hold writes (a
+ * slow disk) until released, and it counts forces.
  */
 final class FaultyFileChannel extends FileChannel {
 
@@ -21,6 +24,9 @@ final class FaultyFileChannel extends FileChannel {
     private volatile boolean failForce;
     final AtomicInteger forces = new AtomicInteger();
     final AtomicInteger failedWrites = new AtomicInteger();
+    private volatile CountDownLatch hold;
+    /** Counted down by each write that starts while writes are held. */
+    private volatile CountDownLatch heldWriteStarted = new CountDownLatch(1);
 
     FaultyFileChannel(FileChannel delegate) {
         this.delegate = delegate;
@@ -35,6 +41,26 @@ final class FaultyFileChannel extends FileChannel {
         failForce = fail;
     }
 
+    /** From now on, every write waits until {@link #release}; {@link #awaitHeldWrite} sees one start. */
+    void holdWrites() {
+        heldWriteStarted = new CountDownLatch(1);
+        hold = new CountDownLatch(1);
+    }
+
+    /** Waits until a write is being held; false after {@code millis} without one. */
+    boolean awaitHeldWrite(long millis) throws InterruptedException {
+        return heldWriteStarted.await(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Lets held writes go on, and the next ones through. */
+    void release() {
+        CountDownLatch current = hold;
+        hold = null;
+        if (current != null) {
+            current.countDown();
+        }
+    }
+
     void heal() {
         bytesBeforeFailure = Long.MAX_VALUE;
         failForce = false;
@@ -42,6 +68,16 @@ final class FaultyFileChannel extends FileChannel {
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        CountDownLatch held = hold;
+        if (held != null) {
+            heldWriteStarted.countDown();
+            try {
+                held.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while held", e);
+            }
+        }
         long allowed = bytesBeforeFailure;
         if (allowed <= 0) {
             failedWrites.incrementAndGet();

@@ -1,0 +1,175 @@
+package dev.numbers.server;
+
+import static dev.numbers.server.ServerUnderTest.CLOSE_TIMEOUT;
+import static dev.numbers.server.ServerUnderTest.EXIT_TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rules of the server's lifecycle and timing that no client can see break, each with a test
+ * that fails when the rule is broken: planted once on purpose, and seen to fail.
+ */
+class NumberServerTest {
+
+    @TempDir
+    Path dir;
+
+    /**
+     * Client A's 42 is marked and held in its log write (a slow disk); client B sends 42 too,
+     * finds it seen, and ends its stream. B must not see its connection closed before 42 is in
+     * the log (BatchesInFlight): a kill -9 at that moment would lose a number B's client was
+     * told was stored. Planted bug: {@code awaitOthers} returning at once fails this test.
+     */
+    @Test
+    void aClientsCloseWaitsForAnotherClientsBatchOfTheSameNumberStillBeingWritten() throws Exception {
+        AtomicReference<FaultyFileChannel> disk = new AtomicReference<>();
+        UnaryOperator<FileChannel> slowDisk = channel -> {
+            disk.set(new FaultyFileChannel(channel));
+            return disk.get();
+        };
+        try (InProcessServer server = InProcessServer.start(dir, slowDisk, new ByteArrayOutputStream());
+             TestClient a = server.connect();
+             TestClient b = server.connect()) {
+            disk.get().holdWrites();
+            a.send("000000042\n");
+            assertThat(disk.get().awaitHeldWrite(5_000)).as("A's batch is being written").isTrue();
+
+            b.send("000000042\n").finish();
+            await().until(() -> server.stats().duplicateTotal() == 1); // B found 42 seen and reads its end
+            assertThat(b.isOpenAfter(Duration.ofMillis(300))).as("B open while A still writes 42").isTrue();
+
+            disk.get().release();
+            assertThat(b.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
+            assertThat(server.logLines()).containsExactly("42");
+        }
+    }
+
+    /**
+     * The report runs at a fixed rate: a report that takes most of an interval to print (a slow
+     * stdout) does not push the next ones back. At a fixed delay the 20th report would start
+     * 19 x 80 ms late. Planted bug: scheduleWithFixedDelay fails this test.
+     */
+    @Test
+    void theReportKeepsItsScheduleWhenPrintingItIsSlow() throws Exception {
+        long intervalMs = 100;
+        long printMs = 80;
+        List<Long> starts = new CopyOnWriteArrayList<>();
+        ByteArrayOutputStream slowStdout = new ByteArrayOutputStream() {
+            @Override
+            public synchronized void write(byte[] bytes, int offset, int length) {
+                super.write(bytes, offset, length);
+                if (length > 1) { // the line itself, not its separator
+                    starts.add(System.nanoTime());
+                    sleep(printMs);
+                }
+            }
+        };
+        long startedAt = System.nanoTime();
+        try (InProcessServer server = InProcessServer.start(dir, UnaryOperator.identity(), slowStdout,
+                "--report-interval", intervalMs + "ms")) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> starts.size() >= 20);
+            long firstMs = TimeUnit.NANOSECONDS.toMillis(starts.get(0) - startedAt);
+            long spanMs = TimeUnit.NANOSECONDS.toMillis(starts.get(19) - starts.get(0));
+            assertThat(firstMs).as("the first report, one interval after the start").isGreaterThanOrEqualTo(intervalMs - 20);
+            assertThat(spanMs).as("19 intervals from the first report to the 20th")
+                    .isBetween(19 * intervalMs - 50, 19 * intervalMs + 19 * printMs / 2);
+            assertThat(server.reportLines()).first().isEqualTo("Received 0 unique numbers, 0 duplicates. Unique total: 0");
+        }
+    }
+
+    /** A start that fails closes what it had opened: the number port is free, the log unlocked. */
+    @Test
+    void aFailedStartClosesEverythingItOpened() throws Exception {
+        int numberPort = freePort();
+        try (ServerSocket metricsTaken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> InProcessServer.start(dir, "--port", Integer.toString(numberPort),
+                    "--metrics-port", Integer.toString(metricsTaken.getLocalPort())))
+                    .isInstanceOf(StartupException.class)
+                    .hasMessage("cannot open metrics port " + metricsTaken.getLocalPort() + ": address already in use");
+        }
+        try (InProcessServer again = InProcessServer.start(dir, "--port", Integer.toString(numberPort));
+             TestClient client = again.connect()) {
+            client.send("000000007\n").finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            assertThat(again.logLines()).containsExactly("7");
+        }
+    }
+
+    /** A port in use fails the start before the log is touched: the other run's log is intact. */
+    @Test
+    void aPortInUseLeavesAnExistingLogAlone() throws Exception {
+        Path log = dir.resolve("numbers.log");
+        Files.writeString(log, "1\n2\n");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> InProcessServer.start(dir, "--port", Integer.toString(taken.getLocalPort())))
+                    .isInstanceOf(StartupException.class)
+                    .hasMessageContaining("address already in use");
+        }
+        assertThat(Files.readString(log)).isEqualTo("1\n2\n");
+    }
+
+    /**
+     * A stop asked for while the log, a FIFO, waits for its reader ends the wait and the start;
+     * the run then ends as a clean stop.
+     */
+    @Test
+    void aStopWhileTheLogWaitsForAFifoReaderEndsTheStart() throws Exception {
+        Path fifo = dir.resolve("numbers.log");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is not available here");
+        NumberServer server = new NumberServer(dev.numbers.cli.Main.parseConfig(
+                ServerUnderTest.defaultArgs("--log", fifo.toString()).toArray(String[]::new)), System.out);
+        Thread starting = new Thread(() -> {
+            try {
+                server.start();
+            } catch (StartupException e) {
+                throw new AssertionError(e);
+            }
+        });
+        starting.start();
+        await().until(() -> starting.getState() == Thread.State.RUNNABLE && stackHasFifoOpen(starting));
+        server.requestShutdown("the test");
+        starting.join(EXIT_TIMEOUT.toMillis());
+        assertThat(starting.isAlive()).as("the start returned").isFalse();
+        assertThat(server.awaitExit()).isEqualTo(NumberServer.Outcome.STOPPED);
+    }
+
+    private static boolean stackHasFifoOpen(Thread thread) {
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            if (frame.getClassName().equals(LogFile.class.getName()) && frame.getMethodName().equals("open")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
