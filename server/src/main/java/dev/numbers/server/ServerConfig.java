@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Everything the server can be told at startup, checked against the ranges below. Built by the
@@ -90,23 +91,23 @@ public record ServerConfig(
     }
 
     /**
-     * A duration as a user writes one, in its largest exact unit: {@code 10s}, {@code 250ms},
-     * {@code 1.5s}, {@code 2m}, {@code 24h}, {@code 0.1ms}; never ISO-8601.
+     * A duration as a user writes one, never ISO-8601: whole hours or minutes as {@code 2h},
+     * {@code 5m}; from a second up in seconds, {@code 10s}, {@code 1.5s}, {@code 90s}; below, in
+     * milliseconds, {@code 250ms}, {@code 0.1ms}.
      */
     public static String human(Duration duration) {
         long nanos = duration.toNanos();
         if (nanos == 0) {
             return "0s";
         }
-        String[] units = {"h", "m", "s", "ms"};
-        long[] nanosPer = {3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L};
-        for (int i = 0; i < units.length; i++) {
-            if (nanos % nanosPer[i] == 0) {
-                return nanos / nanosPer[i] + units[i];
-            }
+        if (nanos % TimeUnit.HOURS.toNanos(1) == 0) {
+            return TimeUnit.NANOSECONDS.toHours(nanos) + "h";
         }
-        long unit = nanos >= nanosPer[2] ? nanosPer[2] : nanosPer[3];
-        BigDecimal value = BigDecimal.valueOf(nanos).divide(BigDecimal.valueOf(unit)).stripTrailingZeros();
-        return value.toPlainString() + (unit == nanosPer[2] ? "s" : "ms");
+        if (nanos % TimeUnit.MINUTES.toNanos(1) == 0) {
+            return TimeUnit.NANOSECONDS.toMinutes(nanos) + "m";
+        }
+        boolean seconds = nanos >= TimeUnit.SECONDS.toNanos(1);
+        BigDecimal value = BigDecimal.valueOf(nanos, seconds ? 9 : 6).stripTrailingZeros();
+        return value.toPlainString() + (seconds ? "s" : "ms");
     }
 }

@@ -1,6 +1,8 @@
 package dev.numbers.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.numbers.server.ServerUnderTest.CLOSE_TIMEOUT;
+import static dev.numbers.server.ServerUnderTest.EXIT_TIMEOUT;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -22,17 +24,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Durability and hostile clients, against the packaged server as a separate process. */
+/** Durability: a full disk and kill -9 under load, against the packaged server. */
 class DurabilityIT {
 
-    private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(15);
-    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
     /** Numbers a client sends into a filling disk: 15 MB, more than TCP buffers hold, so it is held. */
     private static final int NUMBERS = 1_500_000;
 
@@ -150,63 +149,6 @@ class DurabilityIT {
         }
     }
 
-    /**
-     * Thousands of connections, a third of them rejected sixth-and-later clients, leave the
-     * server with the file descriptors and threads it had before.
-     */
-    @Test
-    void connectionChurnLeaksNoFileDescriptorsOrThreads() throws Exception {
-        try (PackagedServer server = PackagedServer.start(dir)) {
-            long pid = server.process.pid();
-            churn(server, 1); // let every pool thread start
-            await().until(() -> openFiles(pid) == openFiles(pid)); // settle
-            long filesBefore = openFiles(pid);
-            long threadsBefore = ourThreads(pid);
-            churn(server, 400);
-            await().atMost(Duration.ofSeconds(10)).until(() -> openFiles(pid) == filesBefore && ourThreads(pid) == threadsBefore);
-            System.err.printf("churn of 3200 connections: open files %d -> %d, threads %d -> %d%n",
-                    filesBefore, openFiles(pid), threadsBefore, ourThreads(pid));
-            assertThat(server.stderr).filteredOn(l -> l.contains("rejected")).hasSizeGreaterThanOrEqualTo(400);
-        }
-    }
-
-    /** {@code rounds} times: 8 connections at once (5 served, 3 rejected), each sends a number. */
-    private static void churn(PackagedServer server, int rounds) throws IOException {
-        for (int r = 0; r < rounds; r++) {
-            List<TestClient> clients = new ArrayList<>();
-            for (int c = 0; c < 8; c++) {
-                clients.add(server.connect());
-            }
-            for (TestClient client : clients) {
-                try {
-                    client.send("000000001\n").finish().awaitClosedByServer(CLOSE_TIMEOUT);
-                } catch (IOException rejected) {
-                    // A rejected client may see its write reset: closed unread, as it should be.
-                }
-                client.close();
-            }
-        }
-    }
-
-    private static long openFiles(long pid) throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            return fds.count();
-        }
-    }
-
-    /** Threads of the process, without the JIT compiler threads the JVM adds and removes. */
-    private static long ourThreads(long pid) throws IOException {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            return tasks.filter(task -> {
-                try {
-                    return !Files.readString(task.resolve("comm")).contains("Compiler");
-                } catch (IOException gone) {
-                    return false; // the thread ended while we looked
-                }
-            }).count();
-        }
-    }
-
     private static void repeatUntilStopped(int port, int base, AtomicBoolean loading) {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 100; i++) {
@@ -264,7 +206,7 @@ class DurabilityIT {
     private Path smallTmpfs() throws Exception {
         Path disk = Files.createDirectory(dir.resolve("disk"));
         String failure = run("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", disk.toString());
-        Assumptions.assumeTrue(failure == null, () -> "skipped: cannot mount a tmpfs here (needs root): " + failure);
+        Skip.unless(failure == null, "cannot mount a tmpfs here (it needs root): " + failure);
         mounted = disk;
         return disk;
     }

@@ -1,0 +1,191 @@
+package dev.numbers.server;
+
+import static dev.numbers.server.ServerUnderTest.EXIT_TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.numbers.cli.Main;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Starting the packaged server as users do: options, help, and every way a start can fail. A
+ * failure is one line on stderr and the right exit status, leaves no process behind and never
+ * touches an existing log.
+ */
+class StartupIT {
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--no-such-option", "--port=seventy", "--port=70000", "--max-clients=0",
+        "--max-clients=2147483647", "--log=", "--log-format=fancy", "--report-interval=soon", "--report-interval=off",
+        "--report-interval=0.0001", "--report-interval=PT3000000H", "--idle-timeout=-5s", "--idle-timeout=50ms",
+        "--fsync=sometimes", "--admin-port=70000", "--bind=no.such.host.invalid"})
+    void aBadOptionIsOneLineAndExitStatusTwo(String option) throws Exception {
+        try (PackagedServer server = PackagedServer.launch(dir, option)) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(2);
+            assertThat(server.diagnostics()).singleElement().asString().startsWith("numbers-server: ").endsWith(" (see --help)")
+                    .doesNotContainPattern("got PT|PT0S").doesNotContain("java.");
+            assertThat(server.stdout).isEmpty();
+        }
+    }
+
+    @Test
+    void optionValuesAreCaseInsensitiveAndDurationsAreShownAsTyped() throws Exception {
+        try (PackagedServer server = PackagedServer.start(dir, "--fsync", "ALWAYS", "--log-format", "Padded",
+                "--report-interval", "1.5", "--idle-timeout", "2m")) {
+            assertThat(server.diagnostics().get(0)).contains(" fsync=always ").contains(" log-format=padded ")
+                    .contains(" report-interval=1.5s ").contains(" idle-timeout=2m ");
+        }
+    }
+
+    @Test
+    void helpListsEveryOptionWithItsDefault() throws Exception {
+        try (PackagedServer server = PackagedServer.launch(dir, "--help")) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            String help = String.join("\n", server.stdout);
+            for (OptionSpec option : new CommandLine(new Main()).getCommandSpec().options()) {
+                assertThat(help).contains(option.longestName());
+                if (option.defaultValue() != null) {
+                    assertThat(help).contains("Default: " + option.defaultValue());
+                }
+            }
+        }
+    }
+
+    @Test
+    void versionPrintsTheProjectVersion() throws Exception {
+        try (PackagedServer server = PackagedServer.launch(dir, "--version")) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            assertThat(server.stdout).singleElement().asString().matches("numbers-server \\d+\\.\\d+\\.\\d+.*");
+        }
+    }
+
+    @Test
+    void runsWithNoOptionsOnPort4000WithTheLogInTheWorkingDirectory() throws Exception {
+        Skip.unless(portIsFree(4000), "port 4000 is in use on this machine");
+        try (PackagedServer server = PackagedServer.launch(dir)) {
+            server.awaitStarted();
+            assertThat(server.port()).isEqualTo(4000);
+            try (TestClient client = TestClient.connect(4000)) {
+                client.send("000000400\nterminate\n");
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            }
+            assertThat(Files.readAllLines(dir.resolve("numbers.log"))).containsExactly("400");
+        }
+    }
+
+    @Test
+    void aPortInUseIsOneLineAndTheLogIsLeftAlone() throws Exception {
+        Files.writeString(dir.resolve("numbers.log"), "1\n2\n");
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", Integer.toString(taken.getLocalPort()))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString()
+                    .isEqualTo("numbers-server: cannot listen on port " + taken.getLocalPort() + " (127.0.0.1): address already in use");
+        }
+        assertThat(Files.readString(dir.resolve("numbers.log"))).isEqualTo("1\n2\n");
+    }
+
+    @Test
+    void anUnwritableLogIsOneLineNamingIt() throws Exception {
+        Path notADirectory = dir.resolve("file");
+        Files.writeString(notADirectory, "x");
+        Path log = notADirectory.resolve("numbers.log");
+        try (PackagedServer server = PackagedServer.launch(dir, "--port", "0", "--admin-port", "0", "--log", log.toString())) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString().startsWith("numbers-server: cannot create log file " + log + ": ");
+        }
+    }
+
+    @Test
+    void aSecondServerOnTheSameLogDoesNotStartAndLeavesTheLogAlone() throws Exception {
+        try (PackagedServer first = PackagedServer.start(dir)) {
+            try (TestClient client = first.connect()) {
+                client.send("000000001\n");
+                await().until(() -> first.logLines().size() == 1);
+                try (PackagedServer second = PackagedServer.launch(dir, ServerUnderTest.defaultArgs().toArray(String[]::new))) {
+                    assertThat(second.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+                    assertThat(second.diagnostics()).singleElement().asString().isEqualTo(
+                            "numbers-server: cannot create log file numbers.log: in use: locked by another process (another numbers-server?)");
+                }
+                client.send("000000002\n").finish().awaitClosedByServer(ServerUnderTest.CLOSE_TIMEOUT);
+            }
+            assertThat(Files.readString(first.log())).isIn("1\n2\n", "2\n1\n");
+        }
+    }
+
+    /**
+     * More slots than the JVM has direct memory for (the launcher's options allow about 350): a
+     * one-line error and exit 1, before the port opens or the log is touched, and no process
+     * left behind. (It used to print an OutOfMemoryError trace, then hang, ignoring SIGTERM.)
+     */
+    @Test
+    void moreClientsThanTheJvmHasMemoryForIsOneLineAndExitStatusOne() throws Exception {
+        Files.writeString(dir.resolve("numbers.log"), "1\n");
+        try (PackagedServer server = PackagedServer.launch(dir, ServerUnderTest.defaultArgs("--max-clients", "1000")
+                .toArray(String[]::new))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString().startsWith(
+                    "numbers-server: not enough memory for 1000 client slots (500 MB of direct memory and ");
+            assertThat(server.process.isAlive()).isFalse();
+        }
+        assertThat(Files.readString(dir.resolve("numbers.log"))).isEqualTo("1\n");
+    }
+
+    @Test
+    void aHeapTooSmallForTheSetIsOneLineAndExitStatusOne() throws Exception {
+        try (PackagedServer server = PackagedServer.launch(dir, Map.of("NUMBERS_SERVER_JAVA_OPTS", "-Xmx64m"),
+                ServerUnderTest.defaultArgs().toArray(String[]::new))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString().isEqualTo("numbers-server: not enough memory for "
+                    + "the 125 MB set of seen numbers: give the JVM a larger heap, for example -Xmx256m");
+        }
+    }
+
+    @Test
+    void aCommandPortAskedForByNameMustOpen() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", "0", "--admin-port",
+                     Integer.toString(taken.getLocalPort()))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString()
+                    .isEqualTo("numbers-server: cannot open command port " + taken.getLocalPort() + ": address already in use");
+        }
+    }
+
+    @Test
+    void theDefaultCommandPortTakenIsAWarningAndTheServerRuns() throws Exception {
+        Skip.unless(portIsFree(ServerConfig.DEFAULT_ADMIN_PORT), "port 9999 is in use on this machine");
+        try (ServerSocket taken = new ServerSocket(ServerConfig.DEFAULT_ADMIN_PORT, 50, InetAddress.getLoopbackAddress());
+             PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", "0")) {
+            server.awaitStarted();
+            assertThat(server.stderr).anyMatch(l -> l.contains("WARN  command port 9999 not opened (address already in use); running without it"));
+            try (TestClient client = server.connect()) {
+                client.send("000000009\nterminate\n");
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            }
+            assertThat(server.logLines()).containsExactly("9");
+        }
+    }
+
+    static boolean portIsFree(int port) {
+        try (ServerSocket probe = new ServerSocket(port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
