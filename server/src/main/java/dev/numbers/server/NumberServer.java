@@ -1,21 +1,14 @@
 package dev.numbers.server;
 
-import dev.numbers.ops.CommandPort;
 import dev.numbers.ops.Diagnostics;
-import dev.numbers.ops.MetricsEndpoint;
 import dev.numbers.ops.ServerStatus;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.BindException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -65,8 +58,7 @@ public final class NumberServer {
     private ServerSocketChannel listener;
     private NumberLog log;
     private ClientSlots slots;
-    private CommandPort commandPort;
-    private MetricsEndpoint metrics;
+    private SidePorts sidePorts;
 
     /** @param reportOut where the report lines go: stdout in production */
     public NumberServer(ServerConfig config, PrintStream reportOut) {
@@ -89,25 +81,21 @@ public final class NumberServer {
      *     side port fail; everything opened so far is closed again
      */
     public void start() throws StartupException {
+        boolean serving = false;
         try {
             open();
+            serving = true;
         } catch (StopDuringStartup e) {
             Diagnostics.info("stopped before it started: " + e.getMessage());
-            resources.closeAll();
-            stopped.countDown();
-            return;
-        } catch (StartupException e) {
-            resources.closeAll();
-            stopped.countDown();
-            throw e;
         } catch (OutOfMemoryError e) {
-            resources.closeAll();
-            stopped.countDown();
             throw new StartupException("not enough memory to start: " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
-            resources.closeAll();
-            stopped.countDown();
             throw new StartupException("unexpected failure while starting, please report it: " + e, e);
+        } finally {
+            if (!serving) {
+                resources.closeAll(); // what the start had opened, in reverse
+                stopped.countDown();
+            }
         }
     }
 
@@ -135,25 +123,13 @@ public final class NumberServer {
         slots = new ClientSlots(buffers, decoder, store, this::requestShutdown);
 
         // 4. The side ports, which only read a snapshot of the counters.
-        openSidePorts();
+        sidePorts = SidePorts.open(config, this::status, resources);
 
         // 5. Threads: the clients', the report (at a fixed rate: it must not drift), housekeeping.
         slots.startThreads();
         resources.push("client threads", () -> slots.disconnectAndAwait(log::abandonRetries));
-        ScheduledExecutorService reportTimer = Executors.newSingleThreadScheduledExecutor(Threads.named("report"));
-        resources.push("report timer", reportTimer::shutdownNow);
-        long intervalNanos = config.reportInterval().toNanos();
-        reportTimer.scheduleAtFixedRate(Threads.reporting("the report", new StatsReporter(stats, reportOut)),
-                intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
-        ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(Threads.named("housekeeping"));
-        resources.push("housekeeping timer", housekeeping::shutdownNow);
-        housekeeping.scheduleAtFixedRate(Threads.reporting("the rate sample", stats::sampleRate), 1, 1, TimeUnit.SECONDS);
-        if (!config.idleTimeout().isZero()) {
-            long timeoutNanos = config.idleTimeout().toNanos();
-            long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos / 4));
-            housekeeping.scheduleWithFixedDelay(Threads.reporting("the idle watchdog", () -> slots.disconnectIdle(timeoutNanos)),
-                    periodNanos, periodNanos, TimeUnit.NANOSECONDS);
-        }
+        Timers timers = Timers.start(config, new StatsReporter(stats, reportOut), stats, slots);
+        resources.push("timers", timers::close);
 
         // 6. Ready: say so, then accept; "started" comes before any client's line. A stop asked
         //    for until here has made the start stop; from here on it runs the shutdown.
@@ -184,31 +160,6 @@ public final class NumberServer {
         }
     }
 
-    private void openSidePorts() throws StartupException {
-        if (config.adminPort() != 0) {
-            InetSocketAddress address = Ports.address(config.adminAddress(), config.adminPort());
-            try {
-                commandPort = CommandPort.open(address, this::status, Threads.named("command-port"));
-                resources.push("command port", commandPort::close);
-            } catch (IOException e) {
-                if (config.adminRequired()) {
-                    throw new StartupException("cannot open command port " + config.adminPort() + ": " + Ports.describeFailure(e), e);
-                }
-                Diagnostics.warn("command port " + config.adminPort() + " not opened (" + Ports.describeFailure(e)
-                        + "); running without it. Choose one with --admin-port, or 0 for none.");
-            }
-        }
-        if (config.metricsPort() != 0) {
-            InetSocketAddress address = Ports.address(config.adminAddress(), config.metricsPort());
-            try {
-                metrics = MetricsEndpoint.open(address, this::status, Threads.named("metrics"));
-                resources.push("metrics port", metrics::close);
-            } catch (IOException e) {
-                throw new StartupException("cannot open metrics port " + config.metricsPort() + ": " + Ports.describeFailure(e), e);
-            }
-        }
-    }
-
     private String describe() {
         return "port=" + port() + " bind=" + Ports.describe(config.bindAddress())
                 + " max-clients=" + config.maxClients()
@@ -217,8 +168,7 @@ public final class NumberServer {
                 + " report-interval=" + ServerConfig.human(config.reportInterval())
                 + " fsync=" + config.fsync()
                 + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : ServerConfig.human(config.idleTimeout()))
-                + " admin-port=" + (commandPort == null ? "off" : commandPort.port())
-                + " metrics-port=" + (metrics == null ? "off" : metrics.port())
+                + " " + sidePorts.describe()
                 + " run-id=" + runId;
     }
 
@@ -255,7 +205,6 @@ public final class NumberServer {
             }
         }
     }
-
 
     private void shutdown() {
         try {
@@ -325,7 +274,7 @@ public final class NumberServer {
 
     /** The command port, or -1 when there is none. */
     int commandPort() {
-        return commandPort == null ? -1 : commandPort.port();
+        return sidePorts.commandPort();
     }
 
     /** The snapshot the side ports read. */
@@ -342,44 +291,6 @@ public final class NumberServer {
 
         StopDuringStartup(String reason) {
             super(reason, null, false, false);
-        }
-    }
-
-    /** The number port and the side ports' addresses. */
-    private static final class Ports {
-        private Ports() {
-        }
-
-        static ServerSocketChannel bindNumberPort(ServerConfig config) throws StartupException {
-            ServerSocketChannel channel = null;
-            try {
-                channel = ServerSocketChannel.open();
-                channel.bind(address(config.bindAddress(), config.port()), 128);
-                return channel;
-            } catch (IOException e) {
-                if (channel != null) {
-                    try {
-                        channel.close();
-                    } catch (IOException ignored) {
-                        // Never bound: nothing to release.
-                    }
-                }
-                throw new StartupException("cannot listen on port " + config.port() + " (" + describe(config.bindAddress())
-                        + "): " + describeFailure(e), e);
-            }
-        }
-
-        static InetSocketAddress address(InetAddress host, int port) {
-            return host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
-        }
-
-        static String describe(InetAddress bind) {
-            return bind == null ? "all interfaces" : bind.getHostAddress();
-        }
-
-        static String describeFailure(IOException e) {
-            return e instanceof BindException && "Address already in use".equals(e.getMessage())
-                    ? "address already in use" : Diagnostics.describe(e);
         }
     }
 }
