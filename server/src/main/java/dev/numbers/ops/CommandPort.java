@@ -1,28 +1,10 @@
 package dev.numbers.ops;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -36,168 +18,80 @@ import java.util.function.Supplier;
  *   HELP   the commands
  *   other  ERROR ..., and the connection stays usable
  * </pre>
- * It cannot stop or change the server. It reads only counters (atomics), so it shares no lock
- * with the number path. Its input is bounded: a line longer than {@link #MAX_LINE_BYTES} or
- * with a byte that is not printable ASCII gets an {@code ERROR} and a close, as does a client
- * silent for {@link #IDLE_TIMEOUT_MS}; a client that stops reading its replies (so that a reply
- * cannot be written) is closed after twice as long. Up to {@link #MAX_CLIENTS} command clients at
- * once, each on a thread of its own; they do not count against the number clients.
+ * It cannot stop or change the server. It reads only counters (atomics), through one
+ * {@code status.get()} per command, so it shares no lock with the number path.
+ *
+ * <p>All its clients are served by one thread, a {@link SelectorLoop}, so a slow or silent
+ * client costs a socket, not a thread, and holds up no one. Its bounds: a line longer than
+ * {@link #MAX_LINE_BYTES} or with a byte that is not printable ASCII gets an {@code ERROR} and a
+ * close (see {@link CommandSession}); so does a line not whole within {@link #REQUEST_DEADLINE_MS}
+ * of its first byte, and a client with no line under way for {@link #IDLE_TIMEOUT_MS}. A client
+ * that does not read its replies is no longer read once {@link Connection#MAX_PENDING_OUTPUT_BYTES}
+ * of them wait, and is closed once it has taken none for {@link #REQUEST_DEADLINE_MS}. Up to
+ * {@link #MAX_CLIENTS} command clients at once (they do not count against the number clients); a
+ * new one beyond that closes the client quiet longest, if quiet for {@link #EVICTABLE_AFTER_MS},
+ * or else is told to try again later.
  */
 public final class CommandPort implements AutoCloseable {
 
     static final int MAX_LINE_BYTES = 256;
-    static final int MAX_CLIENTS = 16;
-    static final int IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+    /** Command clients at once: each costs a socket and a few hundred bytes, no thread. */
+    static final int MAX_CLIENTS = 64;
+    /** A client with no line under way is closed after this: an operator's forgotten session. */
+    static final long IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+    /** A line must be whole this long after its first byte: ample for a human typing a command. */
+    static final long REQUEST_DEADLINE_MS = 10_000;
+    /** When full, a client that has completed no line for this long may be closed for a new one. */
+    static final long EVICTABLE_AFTER_MS = 1_000;
+    static final SidePortLimits LIMITS =
+            new SidePortLimits(MAX_CLIENTS, IDLE_TIMEOUT_MS, REQUEST_DEADLINE_MS, EVICTABLE_AFTER_MS);
     static final String COMMANDS = "WHO WHERE WHY STATS HELP";
-    private static final long IDLE_THREAD_SECONDS = 5;
 
-    private final ServerSocket listener;
-    private final Supplier<ServerStatus> status;
-    private final int idleTimeoutMillis;
-    private final ExecutorService threads;
-    private final ScheduledExecutorService reaper;
-    private final Semaphore slots = new Semaphore(MAX_CLIENTS);
-    /** Each command client, with the {@link System#nanoTime} of its last reply (or arrival). */
-    private final Map<Socket, Long> clients = new ConcurrentHashMap<>();
-    private final Thread acceptor;
+    private final SelectorLoop loop;
 
-    private CommandPort(ServerSocket listener, Supplier<ServerStatus> status, int idleTimeoutMillis, ThreadFactory threads) {
-        this.listener = listener;
-        this.status = status;
-        this.idleTimeoutMillis = idleTimeoutMillis;
-        // A thread per command client (the semaphore bounds them), ended 5 s after its client.
-        this.threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_THREAD_SECONDS, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), threads);
-        this.reaper = Executors.newSingleThreadScheduledExecutor(threads);
-        long period = Math.max(10, idleTimeoutMillis / 4);
-        reaper.scheduleWithFixedDelay(this::closeStuckClients, period, period, TimeUnit.MILLISECONDS);
-        this.acceptor = threads.newThread(this::acceptLoop);
+    private CommandPort(SelectorLoop loop) {
+        this.loop = loop;
     }
 
-    /** Opens the command port and starts serving it, with {@code threads}; it reports {@code status}. */
+    /**
+     * Opens the command port and starts serving it on a thread from {@code threads}; it reports
+     * {@code status}.
+     *
+     * @throws IOException the address cannot be bound (e.g. a BindException: address in use)
+     */
     public static CommandPort open(InetSocketAddress address, Supplier<ServerStatus> status, ThreadFactory threads)
             throws IOException {
-        return open(address, status, threads, IDLE_TIMEOUT_MS);
+        return open(address, status, threads, LIMITS);
     }
 
-    /** As above, with another idle timeout (tests). */
+    /** As above, with other limits (tests). */
     static CommandPort open(InetSocketAddress address, Supplier<ServerStatus> status, ThreadFactory threads,
-                            int idleTimeoutMillis) throws IOException {
-        ServerSocket listener = new ServerSocket();
-        try {
-            listener.bind(address, 16);
-        } catch (IOException e) {
-            listener.close();
-            throw e;
-        }
-        CommandPort server = new CommandPort(listener, status, idleTimeoutMillis, threads);
-        server.acceptor.start();
-        return server;
+                            SidePortLimits limits) throws IOException {
+        Protocol protocol = new Protocol() {
+            @Override
+            public Session open(Connection connection) {
+                return new CommandSession(connection, command -> respond(command, status.get()));
+            }
+
+            @Override
+            public byte[] lastWord(Closing reason) {
+                return (lastLine(reason, limits) + "\n").getBytes(StandardCharsets.US_ASCII);
+            }
+        };
+        return new CommandPort(SelectorLoop.open("command port", address, protocol, limits, threads));
     }
 
     /** Command clients connected now. */
     public int clientCount() {
-        return clients.size();
+        return loop.connectionCount();
     }
 
     public int port() {
-        return listener.getLocalPort();
-    }
-
-    private void acceptLoop() {
-        while (!listener.isClosed()) {
-            Socket client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                if (!listener.isClosed()) {
-                    Diagnostics.warn("command port: accept failed: " + Diagnostics.describe(e) + "; retrying in 100 ms");
-                    pause(); // e.g. out of file descriptors: do not spin
-                }
-                continue;
-            }
-            if (!slots.tryAcquire()) {
-                reply(client, "ERROR too many command clients (" + MAX_CLIENTS + "); try again later");
-                closeQuietly(client);
-                continue;
-            }
-            clients.put(client, System.nanoTime());
-            try {
-                threads.execute(() -> {
-                    try {
-                        serve(client);
-                    } finally {
-                        end(client);
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                end(client); // closing: the pool takes no more
-            }
-        }
-    }
-
-    private void end(Socket client) {
-        clients.remove(client);
-        closeQuietly(client);
-        slots.release();
-    }
-
-    /**
-     * Closes the clients whose last reply is older than twice the idle timeout: a thread blocked
-     * writing to a client that does not read. (A silent client's read times out first, and gets
-     * its ERROR line.)
-     */
-    private void closeStuckClients() {
-        long now = System.nanoTime();
-        clients.forEach((client, lastReply) -> {
-            if (now - lastReply > 2 * TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis)) {
-                closeQuietly(client);
-            }
-        });
-    }
-
-    private void serve(Socket client) {
-        try {
-            client.setSoTimeout(idleTimeoutMillis);
-            InputStream in = new BufferedInputStream(client.getInputStream(), MAX_LINE_BYTES);
-            OutputStream out = client.getOutputStream();
-            ByteArrayOutputStream line = new ByteArrayOutputStream(MAX_LINE_BYTES);
-            for (int b; (b = in.read()) >= 0; ) {
-                if (b == '\n') {
-                    write(out, respond(command(line)));
-                    clients.put(client, System.nanoTime());
-                    line.reset();
-                } else if (line.size() >= MAX_LINE_BYTES) {
-                    write(out, "ERROR line longer than " + MAX_LINE_BYTES + " bytes; closing");
-                    return;
-                } else if ((b < 0x20 || b > 0x7E) && b != '\r') {
-                    write(out, "ERROR not a text line (byte 0x" + Integer.toHexString(b) + "); closing");
-                    return;
-                } else {
-                    line.write(b);
-                }
-            }
-            if (line.size() > 0) { // a last command without its newline (printf WHO | nc host 9999)
-                write(out, respond(command(line)));
-            }
-        } catch (SocketTimeoutException e) {
-            reply(client, "ERROR idle for " + idleTimeoutMillis / 1000 + " s; closing");
-        } catch (SocketException e) {
-            // The client went away, or shutdown closed its socket: nothing to answer.
-        } catch (IOException e) {
-            Diagnostics.warn("command port: " + Diagnostics.describe(e));
-        }
-    }
-
-    /** A command line's text, without the {@code \r} of a CRLF. */
-    private static String command(ByteArrayOutputStream line) {
-        String text = line.toString(StandardCharsets.US_ASCII);
-        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+        return loop.port();
     }
 
     /** The reply to one command line, without its newline. */
-    String respond(String command) {
-        ServerStatus now = status.get();
+    static String respond(String command, ServerStatus now) {
         return switch (command) {
             case "WHO" -> Integer.toString(now.clientsConnected());
             case "WHERE" -> now.runId();
@@ -211,48 +105,21 @@ public final class CommandPort implements AutoCloseable {
         };
     }
 
-    private static void write(OutputStream out, String reply) throws IOException {
-        out.write((reply + "\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
+    /** The line a client gets before the port closes it for {@code reason}. */
+    private static String lastLine(Protocol.Closing reason, SidePortLimits limits) {
+        String tooMany = "ERROR too many command clients (" + limits.maxConnections() + "); ";
+        return switch (reason) {
+            case IDLE -> "ERROR idle for " + SidePortLimits.human(limits.idleTimeoutMillis()) + "; closing";
+            case TOO_SLOW -> "ERROR line not complete within " + SidePortLimits.human(limits.requestDeadlineMillis())
+                    + "; closing";
+            case REFUSED -> tooMany + "try again later";
+            case EVICTED -> tooMany + "closing this one, quiet the longest, to make room";
+        };
     }
 
-    private static void reply(Socket client, String reply) {
-        try {
-            write(client.getOutputStream(), reply);
-        } catch (IOException ignored) {
-            // A last word to a client that is already gone: nothing else to do.
-        }
-    }
-
-    /** Stops accepting and closes every command connection. */
+    /** Stops accepting, then closes every command connection; when it returns, nothing is served. */
     @Override
     public void close() {
-        closeQuietly(listener);
-        reaper.shutdownNow();
-        for (Socket client : clients.keySet()) {
-            closeQuietly(client);
-        }
-        threads.shutdown();
-        try {
-            acceptor.join(1_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(100);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception ignored) {
-            // Closing a socket we are done with; a failure leaves nothing to clean up.
-        }
+        loop.close();
     }
 }

@@ -1,84 +1,95 @@
 package dev.numbers.ops;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /metrics} in the Prometheus text format (version 0.0.4), on the JDK's own HTTP
- * server: a handful of counters need no client library. A few daemon threads, so that a slow
- * client cannot hold up a scrape, and a request or response that takes longer than
- * {@link #MAX_EXCHANGE_SECONDS} is cut off. It reads counters only, so it shares no lock with
- * the number path.
+ * {@code GET /metrics} (and {@code HEAD}) in the Prometheus text format (version 0.0.4): a handful
+ * of counters need no client library. Other paths get a 404, other methods a 405 with
+ * {@code Allow: GET, HEAD}. It reads counters only, through one {@code status.get()} per scrape,
+ * so it shares no lock with the number path.
+ *
+ * <p>A minimal HTTP/1.1 responder ({@link HttpSession}) on one thread, a {@link SelectorLoop}, so
+ * that connections holding incomplete requests cost a socket and a buffer each, and a scrape is
+ * answered at once however many of them there are (the JDK's HttpServer read each request on a
+ * pool thread: four slow clients stalled every scrape). Its bounds: a connection silent for
+ * {@link #IDLE_TIMEOUT_MS}, or whose request head is not whole within {@link #REQUEST_DEADLINE_MS}
+ * of its first byte, gets a 408; a head over {@link HttpSession#MAX_HEAD_BYTES} a 431; and every
+ * answer closes its connection. Up to {@link #MAX_CONNECTIONS} at once; a new one beyond that
+ * closes the connection that has waited longest without a whole request, if that is at least
+ * {@link #EVICTABLE_AFTER_MS} (it gets a 408), or else gets a 503 itself.
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-    static final int THREADS = 4;
-    /** The JDK server's documented limits (seconds), set unless the user set them with -D. */
-    static final long MAX_EXCHANGE_SECONDS = 10;
+    /** Connections at once: well above the scrapers of one target, each a socket and 8 KiB. */
+    static final int MAX_CONNECTIONS = 128;
+    /** A connection must start its request within this: a scraper sends it at once. */
+    static final long IDLE_TIMEOUT_MS = 10_000;
+    /** A request head must be whole this long after its first byte; Prometheus' default scrape timeout. */
+    static final long REQUEST_DEADLINE_MS = 10_000;
+    /** When full, a connection without a whole request for this long may be closed for a new one. */
+    static final long EVICTABLE_AFTER_MS = 1_000;
+    static final SidePortLimits LIMITS =
+            new SidePortLimits(MAX_CONNECTIONS, IDLE_TIMEOUT_MS, REQUEST_DEADLINE_MS, EVICTABLE_AFTER_MS);
 
-    private final HttpServer http;
-    private final ExecutorService threads;
+    private final SelectorLoop loop;
 
-    private MetricsEndpoint(HttpServer http, ExecutorService threads) {
-        this.http = http;
-        this.threads = threads;
+    private MetricsEndpoint(SelectorLoop loop) {
+        this.loop = loop;
     }
 
-    /** Starts serving {@code status} at {@code address}, with {@code threads}. */
+    /**
+     * Starts serving {@code status} at {@code address}, on a thread from {@code threads}.
+     *
+     * @throws IOException the address cannot be bound (e.g. a BindException: address in use)
+     */
     public static MetricsEndpoint open(InetSocketAddress address, Supplier<ServerStatus> status, ThreadFactory threads)
             throws IOException {
-        for (String limit : new String[] {"sun.net.httpserver.maxReqTime", "sun.net.httpserver.maxRspTime"}) {
-            if (System.getProperty(limit) == null) {
-                System.setProperty(limit, Long.toString(MAX_EXCHANGE_SECONDS));
+        return open(address, status, threads, LIMITS);
+    }
+
+    /** As above, with other limits (tests). */
+    static MetricsEndpoint open(InetSocketAddress address, Supplier<ServerStatus> status, ThreadFactory threads,
+                                SidePortLimits limits) throws IOException {
+        Protocol protocol = new Protocol() {
+            @Override
+            public Session open(Connection connection) {
+                return new HttpSession(connection, (method, path) -> answer(method, path, status));
             }
-        }
-        HttpServer http = HttpServer.create(address, 16);
-        http.createContext("/", exchange -> {
-            try (exchange) {
-                handle(exchange, status.get());
+
+            @Override
+            public byte[] lastWord(Closing reason) {
+                HttpResponse response = switch (reason) {
+                    case IDLE, TOO_SLOW, EVICTED -> HttpResponse.text(408, "request not received in time\n");
+                    case REFUSED -> HttpResponse.text(503, "too many connections; try again later\n");
+                };
+                return response.bytes(false);
             }
-        });
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS, threads);
-        http.setExecutor(pool);
-        http.start();
-        return new MetricsEndpoint(http, pool);
+        };
+        return new MetricsEndpoint(SelectorLoop.open("metrics port", address, protocol, limits, threads));
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return loop.port();
     }
 
-    private static void handle(HttpExchange exchange, ServerStatus status) throws IOException {
-        if (!exchange.getRequestURI().getPath().equals("/metrics")) {
-            send(exchange, 404, "not found: try /metrics\n");
-        } else if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
-            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-            send(exchange, 405, "method not allowed\n");
-        } else {
-            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-            send(exchange, 200, render(status));
-        }
+    /** Connections open now (tests). */
+    int connectionCount() {
+        return loop.connectionCount();
     }
 
-    private static void send(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
+    private static HttpResponse answer(String method, String path, Supplier<ServerStatus> status) {
+        if (!path.equals("/metrics")) {
+            return HttpResponse.text(404, "not found: try /metrics\n");
         }
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return new HttpResponse(405, HttpResponse.TEXT, "method not allowed\n", "GET, HEAD");
+        }
+        return new HttpResponse(200, CONTENT_TYPE, render(status.get()), "");
     }
 
     /** The exposition: HELP, TYPE and value lines per metric. */
@@ -111,9 +122,9 @@ public final class MetricsEndpoint implements AutoCloseable {
         }
     }
 
+    /** Stops accepting, then closes every connection; when it returns, nothing is served. */
     @Override
     public void close() {
-        http.stop(0);
-        threads.shutdownNow();
+        loop.close();
     }
 }

@@ -186,6 +186,12 @@ class SidePortsTest {
             HttpURLConnection post = get(metricsPort, "/metrics");
             post.setRequestMethod("POST");
             assertThat(post.getResponseCode()).isEqualTo(405);
+            assertThat(post.getHeaderField("Allow")).isEqualTo("GET, HEAD");
+            HttpURLConnection head = get(metricsPort, "/metrics");
+            head.setRequestMethod("HEAD");
+            assertThat(head.getResponseCode()).isEqualTo(200);
+            assertThat(head.getContentType()).isEqualTo("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(head.getInputStream().readAllBytes()).as("no body").isEmpty();
         }
     }
 
