@@ -86,7 +86,7 @@ public final class LoadCommand implements Callable<Integer> {
         LoadGenerator.Plan plan = new LoadGenerator.Plan(new InetSocketAddress(host, port), clients,
                 count != null ? count : DEFAULT_COUNT, duration, range, seed, terminate, verify, !noProgress);
         try {
-            return (LoadGenerator.run(plan, System.out, System.err) ? ExitStatus.OK : ExitStatus.FAILURE).code();
+            return (LoadGenerator.run(plan, spec.commandLine().getOut(), spec.commandLine().getErr()) ? ExitStatus.OK : ExitStatus.FAILURE).code();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -2,10 +2,14 @@ package dev.numbers.load;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The load generator: sends reproducible numbers from several clients at once and reports the
@@ -26,11 +30,14 @@ public final class LoadGenerator {
      * @param seed      the same seed sends the same numbers
      * @param terminate send {@code terminate} when every client is done
      * @param verify    the server's log to check afterwards, or null
-     * @param progress  a progress line on {@code err}
+     * @param progress  progress lines on {@code err} (sending, and verifying)
      */
     public record Plan(InetSocketAddress server, int clients, long count, Duration duration, int range, long seed,
                        boolean terminate, Path verify, boolean progress) {
     }
+
+    /** Numbers added to the expected set between two looks of the progress line. */
+    private static final long LISTING_CHUNK = 1_000_000;
 
     private LoadGenerator() {
     }
@@ -41,7 +48,7 @@ public final class LoadGenerator {
      * @return true if every client finished (and the log verified)
      * @throws IllegalArgumentException for a plan out of range (the message says which part)
      */
-    public static boolean run(Plan plan, PrintStream out, PrintStream err) throws InterruptedException {
+    public static boolean run(Plan plan, PrintWriter out, PrintWriter err) throws InterruptedException {
         long generateStart = System.nanoTime();
         Workload workload;
         try {
@@ -55,17 +62,9 @@ public final class LoadGenerator {
                 plan.clients(), plan.count(), plan.range(), plan.seed(), (System.nanoTime() - generateStart) / 1e9);
 
         LoadRun run = new LoadRun(plan.server(), workload, plan.duration());
-        LoadRun.Result result;
-        Progress progress = plan.progress() ? new Progress(err, run::linesSentSoFar,
+        LoadRun.Result result = withProgress(plan, err, Progress.sending(run::linesSentSoFar,
                 plan.duration() == null ? plan.count() * plan.clients() : 0,
-                plan.duration() == null ? 0 : plan.duration().toNanos(), System.console() != null) : null;
-        try {
-            result = run.run();
-        } finally {
-            if (progress != null) {
-                progress.close();
-            }
-        }
+                plan.duration() == null ? 0 : plan.duration().toNanos()), run::run);
         if (!result.failures().isEmpty()) {
             result.failures().forEach(failure -> err.println("load: " + failure));
             err.println("load: the run failed; not sending terminate, not verifying");
@@ -79,7 +78,7 @@ public final class LoadGenerator {
                 err.println("load: sent terminate");
             }
             if (plan.verify() != null) {
-                LogVerifier.Verdict verdict = LogVerifier.verify(plan.verify(), expectedSet(workload, result), Workload.NEWLINE);
+                LogVerifier.Verdict verdict = verify(plan, workload, result, err);
                 out.println(verdict.describe());
                 return verdict.ok();
             }
@@ -104,12 +103,51 @@ public final class LoadGenerator {
                 numbers, seconds, perSecond, perSecond * Workload.LINE_BYTES / 1e6);
     }
 
-    /** The numbers the clients actually sent, as a bitset over [0, range). */
-    private static long[] expectedSet(Workload workload, LoadRun.Result result) {
-        long[] expected = new long[(workload.range() + 63) >>> 6];
+    /**
+     * The check after the run, in two phases that each take a while for a large run (for 5 x 20 M
+     * numbers, tens of seconds: each number is a cache miss in a 125 MB set), so each has a
+     * progress line: listing the numbers sent into the expected set, then reading the log.
+     */
+    private static LogVerifier.Verdict verify(Plan plan, Workload workload, LoadRun.Result result, PrintWriter err)
+            throws IOException {
+        long logBytes = Files.size(plan.verify());
+        long toList = 0;
         for (int c = 0; c < workload.clients(); c++) {
-            workload.forEachNumber(c, result.linesSent()[c], n -> expected[n >>> 6] |= 1L << n);
+            toList += Math.min(result.linesSent()[c], workload.linesPerClient());
         }
-        return expected;
+        AtomicLong listed = new AtomicLong();
+        long[] expected = new long[(workload.range() + 63) >>> 6];
+        withProgress(plan, err, Progress.listing(listed::get, toList), () -> {
+            for (int c = 0; c < workload.clients(); c++) {
+                long lines = Math.min(result.linesSent()[c], workload.linesPerClient());
+                for (long from = 0; from < lines; from += LISTING_CHUNK) {
+                    long to = Math.min(from + LISTING_CHUNK, lines);
+                    workload.forEachNumber(c, from, to, n -> expected[n >>> 6] |= 1L << n);
+                    listed.addAndGet(to - from);
+                }
+            }
+            return expected;
+        });
+        AtomicLong read = new AtomicLong();
+        return withProgress(plan, err, Progress.reading(read::get, logBytes),
+                () -> LogVerifier.verify(plan.verify(), expected, Workload.NEWLINE, read::set));
+    }
+
+    /** A phase of the run that has a progress line. */
+    private interface Phase<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /** Runs {@code phase} with its progress line on {@code err} (unless --no-progress). */
+    private static <T, E extends Exception> T withProgress(Plan plan, PrintWriter err, Supplier<String> line,
+                                                           Phase<T, E> phase) throws E {
+        Progress progress = plan.progress() ? new Progress(err, line, System.console() != null).start() : null;
+        try {
+            return phase.run();
+        } finally {
+            if (progress != null) {
+                progress.close();
+            }
+        }
     }
 }

@@ -102,11 +102,10 @@ final class Workload {
         return payloads[client].duplicate();
     }
 
-    /** Passes the first {@code lines} numbers of client {@code client}'s payload to {@code action}. */
-    void forEachNumber(int client, long lines, IntConsumer action) {
+    /** Passes the numbers of lines {@code [from, to)} of client {@code client}'s payload to {@code action}. */
+    void forEachNumber(int client, long from, long to, IntConsumer action) {
         ByteBuffer payload = payloads[client];
-        long count = Math.min(lines, linesPerClient());
-        for (long line = 0; line < count; line++) {
+        for (long line = from; line < to; line++) {
             int pos = (int) (line * LINE_BYTES);
             int number = 0;
             for (int digit = 0; digit < 9; digit++) {
