@@ -1,23 +1,31 @@
 package dev.numbers.cli;
 
 import dev.numbers.load.LoadGenerator;
+import dev.numbers.load.Sink;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code numbers-server load}: the load generator's command line ({@link LoadGenerator}).
+ * {@code numbers-server load}: the load generator's command line ({@link LoadGenerator}), and
+ * the null server ({@link Sink}) with {@code --sink}, which SIGINT and SIGTERM stop
+ * ({@link Signals}) after a summary line.
  *
  * <p>Exit status: {@link ExitStatus#OK} when every client finished (and the log verified, with
- * {@code --verify}); {@link ExitStatus#FAILURE} when a client failed or the log is not the
- * expected set; {@link ExitStatus#USAGE} for a bad command line.
+ * {@code --verify}), or the sink was stopped; {@link ExitStatus#FAILURE} when a client failed,
+ * the log is not the expected set, or the sink could not listen; {@link ExitStatus#USAGE} for a
+ * bad command line.
  */
 @Command(name = "load",
         sortOptions = false,
@@ -30,12 +38,16 @@ import picocli.CommandLine.Spec;
 public final class LoadCommand implements Callable<Integer> {
 
     static final long DEFAULT_COUNT = 1_000_000;
+    /** What --sink ignores, so naming one with it is a mistake worth a line. */
+    private static final List<String> LOAD_ONLY_OPTIONS =
+            List.of("--clients", "--count", "--duration", "--range", "--seed", "--terminate", "--verify");
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Server to load.")
-    private String host;
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", converter = Main.AddressConverter.class,
+            description = "Server to load (with --sink: the address to listen on).")
+    private InetAddress host;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "4000", description = "Its port (with --sink: the port to listen on).")
     private int port;
@@ -65,7 +77,8 @@ public final class LoadCommand implements Callable<Integer> {
             description = "After the run, check that LOG holds exactly the unique numbers sent, once each.")
     private Path verify;
 
-    @Option(names = "--sink", description = "Run a null server on --port instead (accept, read, discard) to measure the ceiling.")
+    @Option(names = "--sink", description = "Run a null server on --host and --port instead: accept, read, discard, "
+            + "to measure the ceiling of this machine. Ctrl+C or SIGTERM stops it, after a summary on stderr.")
     private boolean sink;
 
     @Option(names = "--no-progress", description = "No progress line on stderr.")
@@ -75,10 +88,9 @@ public final class LoadCommand implements Callable<Integer> {
     private boolean help;
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public Integer call() throws InterruptedException {
         if (sink) {
-            LoadGenerator.sink(new InetSocketAddress(host, port), System.err);
-            return ExitStatus.OK.code();
+            return sink(spec.commandLine().getErr());
         }
         if (clients < 1) {
             throw new ParameterException(spec.commandLine(), "--clients must be at least 1, got " + clients);
@@ -89,6 +101,36 @@ public final class LoadCommand implements Callable<Integer> {
             return (LoadGenerator.run(plan, spec.commandLine().getOut(), spec.commandLine().getErr()) ? ExitStatus.OK : ExitStatus.FAILURE).code();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** Serves until SIGINT or SIGTERM; the sink prints its summary before this returns. */
+    private int sink(PrintWriter err) {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        for (String option : LOAD_ONLY_OPTIONS) {
+            if (parsed.hasMatchedOption(option)) {
+                throw new ParameterException(spec.commandLine(), "--sink only listens and reads: " + option + " is for a load run");
+            }
+        }
+        Sink server;
+        try {
+            server = Sink.open(host, port);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        } catch (IOException e) {
+            err.println("load: --sink cannot listen on " + host.getHostAddress() + " port " + port + ": " + e.getMessage());
+            err.flush();
+            return ExitStatus.FAILURE.code();
+        }
+        try (server) {
+            // Before the listening line, which is what a script waits for before it may signal.
+            Signals.onStop(server::stop, server::awaitServed);
+            server.serve(err);
+            return ExitStatus.OK.code();
+        } catch (IOException e) {
+            err.println("load: --sink stopped accepting connections: " + e.getMessage());
+            err.flush();
+            return ExitStatus.FAILURE.code();
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.numbers.load;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -13,7 +12,7 @@ import java.util.function.Supplier;
 
 /**
  * The load generator: sends reproducible numbers from several clients at once and reports the
- * end-to-end rate; optionally terminates the server and checks its log. {@link #sink} is the null
+ * end-to-end rate; optionally terminates the server and checks its log. {@link Sink} is the null
  * server that measures the machine's ceiling. Progress and errors go to {@code err}, the summary
  * and the verdict to {@code out}.
  */
@@ -89,11 +88,6 @@ public final class LoadGenerator {
         return true;
     }
 
-    /** Runs the null server on {@code address} until the process is stopped. */
-    public static void sink(InetSocketAddress address, PrintStream err) throws IOException {
-        Sink.run(address, err);
-    }
-
     /** {@code load: 100000000 numbers in 5.234 s: 19105613 numbers/s, 191.1 MB/s}. */
     static String summary(LoadRun.Result result) {
         double seconds = result.elapsedNanos() / 1e9;
@@ -101,6 +95,12 @@ public final class LoadGenerator {
         double perSecond = seconds > 0 ? numbers / seconds : 0;
         return String.format(Locale.ROOT, "load: %d numbers in %.3f s: %.0f numbers/s, %.1f MB/s",
                 numbers, seconds, perSecond, perSecond * Workload.LINE_BYTES / 1e6);
+    }
+
+    /** {@code 127.0.0.1:4000}, {@code [::1]:4000}: without the slash InetSocketAddress puts first. */
+    static String describe(InetSocketAddress address) {
+        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     /**
