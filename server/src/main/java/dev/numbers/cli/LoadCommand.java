@@ -5,7 +5,6 @@ import dev.numbers.load.Sink;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,7 +24,8 @@ import picocli.CommandLine.Spec;
  * <p>Exit status: {@link ExitStatus#OK} when every client finished (and the log verified, with
  * {@code --verify}), or the sink was stopped; {@link ExitStatus#FAILURE} when a client failed,
  * the log is not the expected set, or the sink could not listen; {@link ExitStatus#USAGE} for a
- * bad command line.
+ * bad command line. Every error is one line on stderr starting {@code load: }; a bad command line
+ * ends with {@code (see --help)}, as the server's do ({@link Main} prints those for both).
  */
 @Command(name = "load",
         sortOptions = false,
@@ -89,19 +89,19 @@ public final class LoadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
         if (sink) {
-            return sink(spec.commandLine().getErr());
+            return sink(err);
         }
-        if (clients < 1) {
-            throw new ParameterException(spec.commandLine(), "--clients must be at least 1, got " + clients);
-        }
-        LoadGenerator.Plan plan = new LoadGenerator.Plan(new InetSocketAddress(host, port), clients,
-                count != null ? count : DEFAULT_COUNT, duration, range, seed, terminate, verify, !noProgress);
+        LoadGenerator.Plan plan;
         try {
-            return (LoadGenerator.run(plan, spec.commandLine().getOut(), spec.commandLine().getErr()) ? ExitStatus.OK : ExitStatus.FAILURE).code();
+            plan = new LoadGenerator.Plan(host, port, clients, count != null ? count : DEFAULT_COUNT, duration, range, seed,
+                    terminate, verify, !noProgress);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        boolean ok = LoadGenerator.run(plan, spec.commandLine().getOut(), err);
+        return (ok ? ExitStatus.OK : ExitStatus.FAILURE).code();
     }
 
     /** Serves until SIGINT or SIGTERM; the sink prints its summary before this returns. */

@@ -2,10 +2,14 @@ package dev.numbers.load;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -13,15 +17,27 @@ import java.util.function.Supplier;
 /**
  * The load generator: sends reproducible numbers from several clients at once and reports the
  * end-to-end rate; optionally terminates the server and checks its log. {@link Sink} is the null
- * server that measures the machine's ceiling. Progress and errors go to {@code err}, the summary
- * and the verdict to {@code out}.
+ * server that measures the machine's ceiling. Runs on the caller's thread (the clients and the
+ * progress line have their own). Progress and errors go to {@code err}, one line each, every one
+ * starting {@code load: } (or {@code verify: } for the check's progress); the summary and the
+ * verdict go to {@code out}.
  */
 public final class LoadGenerator {
 
     /**
-     * A load run.
+     * Connections at most: numbers-server's largest --max-clients. More could only be refused by
+     * it; each costs a thread and its own payload.
+     */
+    public static final int MAX_CLIENTS = 1024;
+    private static final int MAX_PORT = 65_535;
+    /** Numbers added to the expected set between two looks of the progress line. */
+    private static final long LISTING_CHUNK = 1_000_000;
+
+    /**
+     * A load run; the constructor checks every part.
      *
-     * @param server    where to send
+     * @param host      where to send
+     * @param port      its port
      * @param clients   connections, one thread each
      * @param count     numbers per client (with a duration: the payload each client repeats)
      * @param duration  send for this long instead of once; null: once
@@ -30,22 +46,43 @@ public final class LoadGenerator {
      * @param terminate send {@code terminate} when every client is done
      * @param verify    the server's log to check afterwards, or null
      * @param progress  progress lines on {@code err} (sending, and verifying)
+     * @throws IllegalArgumentException for a part out of range; the message names its option:
+     *         {@code --clients must be 1 to 1024, got 0}
      */
-    public record Plan(InetSocketAddress server, int clients, long count, Duration duration, int range, long seed,
+    public record Plan(InetAddress host, int port, int clients, long count, Duration duration, int range, long seed,
                        boolean terminate, Path verify, boolean progress) {
-    }
+        public Plan {
+            if (port < 1 || port > MAX_PORT) {
+                throw new IllegalArgumentException("--port must be 1 to " + MAX_PORT + " (0 only with --sink), got " + port);
+            }
+            if (clients < 1 || clients > MAX_CLIENTS) {
+                throw new IllegalArgumentException("--clients must be 1 to " + MAX_CLIENTS + ", got " + clients);
+            }
+            if (count < 1 || count > Workload.MAX_LINES_PER_CLIENT) {
+                throw new IllegalArgumentException("--count must be 1 to " + Workload.MAX_LINES_PER_CLIENT
+                        + " (a client's payload is one buffer of at most 2 GB), got " + count);
+            }
+            if (duration != null && (duration.isZero() || duration.isNegative())) {
+                throw new IllegalArgumentException("--duration must be more than 0 (leave it out to send each payload once)");
+            }
+            if (range < 1 || range > Workload.MAX_RANGE) {
+                throw new IllegalArgumentException("--range must be 1 to " + Workload.MAX_RANGE + ", got " + range);
+            }
+        }
 
-    /** Numbers added to the expected set between two looks of the progress line. */
-    private static final long LISTING_CHUNK = 1_000_000;
+        InetSocketAddress server() {
+            return new InetSocketAddress(host, port);
+        }
+    }
 
     private LoadGenerator() {
     }
 
     /**
-     * Runs {@code plan}.
+     * Runs {@code plan}: generates the payloads, sends them, prints the summary, then sends
+     * {@code terminate} and verifies the log if asked. Every failure is a line on {@code err}.
      *
-     * @return true if every client finished (and the log verified)
-     * @throws IllegalArgumentException for a plan out of range (the message says which part)
+     * @return true if every client finished (and terminate was sent, and the log verified)
      */
     public static boolean run(Plan plan, PrintWriter out, PrintWriter err) throws InterruptedException {
         long generateStart = System.nanoTime();
@@ -64,26 +101,40 @@ public final class LoadGenerator {
         LoadRun.Result result = withProgress(plan, err, Progress.sending(run::linesSentSoFar,
                 plan.duration() == null ? plan.count() * plan.clients() : 0,
                 plan.duration() == null ? 0 : plan.duration().toNanos()), run::run);
-        if (!result.failures().isEmpty()) {
-            result.failures().forEach(failure -> err.println("load: " + failure));
-            err.println("load: the run failed; not sending terminate, not verifying");
+        List<String> failures = result.failures();
+        if (!failures.isEmpty()) {
+            // One line per failure; the last says what the failure cancels, if anything.
+            String skipped = plan.terminate() && plan.verify() != null ? "; not sending terminate, not verifying"
+                    : plan.terminate() ? "; not sending terminate" : plan.verify() != null ? "; not verifying" : "";
+            for (int i = 0; i < failures.size(); i++) {
+                err.println("load: " + failures.get(i) + (i == failures.size() - 1 ? skipped : ""));
+            }
+            err.flush();
             return false;
         }
         out.println(summary(result));
         out.flush();
-        try {
-            if (plan.terminate()) {
+        if (plan.terminate()) {
+            try {
                 LoadRun.sendTerminate(plan.server());
                 err.println("load: sent terminate");
+            } catch (IOException e) {
+                err.println("load: cannot send terminate to " + describe(plan.server()) + ": " + e.getMessage());
+                err.flush();
+                return false;
             }
-            if (plan.verify() != null) {
+        }
+        if (plan.verify() != null) {
+            try {
                 LogVerifier.Verdict verdict = verify(plan, workload, result, err);
                 out.println(verdict.describe());
+                out.flush();
                 return verdict.ok();
+            } catch (IOException e) {
+                err.println("load: cannot verify " + plan.verify() + ": " + describe(e));
+                err.flush();
+                return false;
             }
-        } catch (IOException e) {
-            err.println("load: " + (plan.terminate() && plan.verify() == null ? "cannot send terminate: " : "cannot terminate or verify: ") + e);
-            return false;
         }
         return true;
     }
@@ -149,5 +200,16 @@ public final class LoadGenerator {
                 progress.close();
             }
         }
+    }
+
+    /** A short cause: NIO's file exceptions often carry only the path, which the line already has. */
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 }
