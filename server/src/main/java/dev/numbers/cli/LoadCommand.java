@@ -34,10 +34,9 @@ import picocli.CommandLine.Spec;
         description = "Sends numbers to a numbers-server from several clients at once and reports the rate, "
                 + "end to end: the clock stops when the server has closed every connection after reading "
                 + "all of it, which for numbers-server means every number is in its log. Progress goes to "
-                + "stderr, the summary to stdout.%n")
+                + "stderr, the summary and the --verify verdict to stdout.%n")
 public final class LoadCommand implements Callable<Integer> {
 
-    static final long DEFAULT_COUNT = 1_000_000;
     /** What --sink ignores, so naming one with it is a mistake worth a line. */
     private static final List<String> LOAD_ONLY_OPTIONS =
             List.of("--clients", "--count", "--duration", "--range", "--seed", "--terminate", "--verify");
@@ -49,39 +48,48 @@ public final class LoadCommand implements Callable<Integer> {
             description = "Server to load (with --sink: the address to listen on).")
     private InetAddress host;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "4000", description = "Its port (with --sink: the port to listen on).")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "4000",
+            description = "Its port, 1 to 65535 (with --sink: the port to listen on, 0 to 65535; 0 picks a free "
+                    + "port, shown on stderr).")
     private int port;
 
-    @Option(names = "--clients", paramLabel = "N", defaultValue = "5", description = "Concurrent clients, one connection each.")
+    @Option(names = "--clients", paramLabel = "N", defaultValue = "5",
+            description = "Concurrent clients, one connection and thread each, 1 to " + LoadGenerator.MAX_CLIENTS
+                    + " (numbers-server's largest --max-clients).")
     private int clients;
 
-    @Option(names = "--count", paramLabel = "N",
-            description = "Numbers per client (default: " + DEFAULT_COUNT + "). With --duration: the payload each client repeats.")
-    private Long count;
+    @Option(names = "--count", paramLabel = "N", defaultValue = "1000000",
+            description = "Numbers per client, 1 to about 200 million (a client's payload is one buffer of at most "
+                    + "2 GB, generated before the clock starts). With --duration: the payload each client repeats.")
+    private long count;
 
     @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Send for this long instead of sending each payload once (e.g. 30s).")
+            description = "Send for this long, repeating each payload, instead of sending it once (30s, 2m).")
     private Duration duration;
 
     @Option(names = "--range", paramLabel = "R", defaultValue = "1000000000",
-            description = "Numbers are drawn uniformly from [0, R): 10^9 gives mostly unique numbers, 10^6 mostly duplicates.")
+            description = "Numbers are drawn uniformly from [0, R), R 1 to 1000000000: 10^9 gives mostly unique "
+                    + "numbers, 10^6 mostly duplicates.")
     private int range;
 
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Random seed: the same seed sends the same numbers.")
     private long seed;
 
-    @Option(names = "--terminate", description = "Send 'terminate' when every client is done.")
+    @Option(names = "--terminate", description = "Send 'terminate' when every client is done, which stops numbers-server.")
     private boolean terminate;
 
     @Option(names = "--verify", paramLabel = "LOG",
-            description = "After the run, check that LOG holds exactly the unique numbers sent, once each.")
+            description = "After the run, check that LOG, the server's log, holds exactly the unique numbers "
+                    + "sent, once each. For a large run this takes longer than the run itself: progress on stderr, "
+                    + "the verdict on stdout.")
     private Path verify;
 
     @Option(names = "--sink", description = "Run a null server on --host and --port instead: accept, read, discard, "
             + "to measure the ceiling of this machine. Ctrl+C or SIGTERM stops it, after a summary on stderr.")
     private boolean sink;
 
-    @Option(names = "--no-progress", description = "No progress line on stderr.")
+    @Option(names = "--no-progress", description = "No progress lines on stderr, while sending or verifying: for "
+            + "scripts and CI logs, which would get a line a second. The summary and the verdict are the same.")
     private boolean noProgress;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
@@ -95,8 +103,7 @@ public final class LoadCommand implements Callable<Integer> {
         }
         LoadGenerator.Plan plan;
         try {
-            plan = new LoadGenerator.Plan(host, port, clients, count != null ? count : DEFAULT_COUNT, duration, range, seed,
-                    terminate, verify, !noProgress);
+            plan = new LoadGenerator.Plan(host, port, clients, count, duration, range, seed, terminate, verify, !noProgress);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -128,6 +128,18 @@ class LoadCommandTest {
         assertThat(result.out().lines()).singleElement().asString().matches(BENCH_SUMMARY);
     }
 
+    @Test
+    void helpSaysWhenToTurnProgressOffAndShowsEveryDefaultTheSameWay() {
+        Result result = load("--help");
+
+        assertThat(result.status()).isEqualTo(ExitStatus.OK.code());
+        String help = result.out();
+        assertThat(help).contains("--no-progress").contains("scripts and CI logs");
+        assertThat(help).contains("Ctrl+C or SIGTERM stops it");
+        assertThat(help.lines().map(String::strip)).contains("Default: 1000000");
+        assertThat(help).doesNotContain("(default:").doesNotContain("<");
+    }
+
     private static NumberServer startServer(Path log) throws Exception {
         ServerConfig config = Main.parseConfig("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1", "--log", log.toString());
         NumberServer server = new NumberServer(config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
