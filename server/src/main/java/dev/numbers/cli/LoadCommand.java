@@ -1,23 +1,31 @@
 package dev.numbers.cli;
 
 import dev.numbers.load.LoadGenerator;
+import dev.numbers.load.Sink;
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code numbers-server load}: the load generator's command line ({@link LoadGenerator}).
+ * {@code numbers-server load}: the load generator's command line ({@link LoadGenerator}), and
+ * the null server ({@link Sink}) with {@code --sink}, which SIGINT and SIGTERM stop
+ * ({@link Signals}) after a summary line.
  *
  * <p>Exit status: {@link ExitStatus#OK} when every client finished (and the log verified, with
- * {@code --verify}); {@link ExitStatus#FAILURE} when a client failed or the log is not the
- * expected set; {@link ExitStatus#USAGE} for a bad command line.
+ * {@code --verify}), or the sink was stopped; {@link ExitStatus#FAILURE} when a client failed,
+ * the log is not the expected set, or the sink could not listen; {@link ExitStatus#USAGE} for a
+ * bad command line. Every error is one line on stderr starting {@code load: }; a bad command line
+ * ends with {@code (see --help)}, as the server's do ({@link Main} prints those for both).
  */
 @Command(name = "load",
         sortOptions = false,
@@ -26,69 +34,110 @@ import picocli.CommandLine.Spec;
         description = "Sends numbers to a numbers-server from several clients at once and reports the rate, "
                 + "end to end: the clock stops when the server has closed every connection after reading "
                 + "all of it, which for numbers-server means every number is in its log. Progress goes to "
-                + "stderr, the summary to stdout.%n")
+                + "stderr, the summary and the --verify verdict to stdout.%n")
 public final class LoadCommand implements Callable<Integer> {
 
-    static final long DEFAULT_COUNT = 1_000_000;
+    /** What --sink ignores, so naming one with it is a mistake worth a line. */
+    private static final List<String> LOAD_ONLY_OPTIONS =
+            List.of("--clients", "--count", "--duration", "--range", "--seed", "--terminate", "--verify");
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Server to load.")
-    private String host;
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", converter = Main.AddressConverter.class,
+            description = "Server to load (with --sink: the address to listen on).")
+    private InetAddress host;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "4000", description = "Its port (with --sink: the port to listen on).")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "4000",
+            description = "Its port, 1 to 65535 (with --sink: the port to listen on, 0 to 65535; 0 picks a free "
+                    + "port, shown on stderr).")
     private int port;
 
-    @Option(names = "--clients", paramLabel = "N", defaultValue = "5", description = "Concurrent clients, one connection each.")
+    @Option(names = "--clients", paramLabel = "N", defaultValue = "5",
+            description = "Concurrent clients, one connection and thread each, 1 to " + LoadGenerator.MAX_CLIENTS
+                    + " (numbers-server's largest --max-clients).")
     private int clients;
 
-    @Option(names = "--count", paramLabel = "N",
-            description = "Numbers per client (default: " + DEFAULT_COUNT + "). With --duration: the payload each client repeats.")
-    private Long count;
+    @Option(names = "--count", paramLabel = "N", defaultValue = "1000000",
+            description = "Numbers per client, 1 to about 200 million (a client's payload is one buffer of at most "
+                    + "2 GB, generated before the clock starts). With --duration: the payload each client repeats.")
+    private long count;
 
     @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Send for this long instead of sending each payload once (e.g. 30s).")
+            description = "Send for this long, repeating each payload, instead of sending it once (30s, 2m).")
     private Duration duration;
 
     @Option(names = "--range", paramLabel = "R", defaultValue = "1000000000",
-            description = "Numbers are drawn uniformly from [0, R): 10^9 gives mostly unique numbers, 10^6 mostly duplicates.")
+            description = "Numbers are drawn uniformly from [0, R), R 1 to 1000000000: 10^9 gives mostly unique "
+                    + "numbers, 10^6 mostly duplicates.")
     private int range;
 
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Random seed: the same seed sends the same numbers.")
     private long seed;
 
-    @Option(names = "--terminate", description = "Send 'terminate' when every client is done.")
+    @Option(names = "--terminate", description = "Send 'terminate' when every client is done, which stops numbers-server.")
     private boolean terminate;
 
     @Option(names = "--verify", paramLabel = "LOG",
-            description = "After the run, check that LOG holds exactly the unique numbers sent, once each.")
+            description = "After the run, check that LOG, the server's log, holds exactly the unique numbers "
+                    + "sent, once each. For a large run this takes longer than the run itself: progress on stderr, "
+                    + "the verdict on stdout.")
     private Path verify;
 
-    @Option(names = "--sink", description = "Run a null server on --port instead (accept, read, discard) to measure the ceiling.")
+    @Option(names = "--sink", description = "Run a null server on --host and --port instead: accept, read, discard, "
+            + "to measure the ceiling of this machine. Ctrl+C or SIGTERM stops it, after a summary on stderr.")
     private boolean sink;
 
-    @Option(names = "--no-progress", description = "No progress line on stderr.")
+    @Option(names = "--no-progress", description = "No progress lines on stderr, while sending or verifying: for "
+            + "scripts and CI logs, which would get a line a second. The summary and the verdict are the same.")
     private boolean noProgress;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     private boolean help;
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
         if (sink) {
-            LoadGenerator.sink(new InetSocketAddress(host, port), System.err);
-            return ExitStatus.OK.code();
+            return sink(err);
         }
-        if (clients < 1) {
-            throw new ParameterException(spec.commandLine(), "--clients must be at least 1, got " + clients);
-        }
-        LoadGenerator.Plan plan = new LoadGenerator.Plan(new InetSocketAddress(host, port), clients,
-                count != null ? count : DEFAULT_COUNT, duration, range, seed, terminate, verify, !noProgress);
+        LoadGenerator.Plan plan;
         try {
-            return (LoadGenerator.run(plan, System.out, System.err) ? ExitStatus.OK : ExitStatus.FAILURE).code();
+            plan = new LoadGenerator.Plan(host, port, clients, count, duration, range, seed, terminate, verify, !noProgress);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        boolean ok = LoadGenerator.run(plan, spec.commandLine().getOut(), err);
+        return (ok ? ExitStatus.OK : ExitStatus.FAILURE).code();
+    }
+
+    /** Serves until SIGINT or SIGTERM; the sink prints its summary before this returns. */
+    private int sink(PrintWriter err) {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        for (String option : LOAD_ONLY_OPTIONS) {
+            if (parsed.hasMatchedOption(option)) {
+                throw new ParameterException(spec.commandLine(), "--sink only listens and reads: " + option + " is for a load run");
+            }
+        }
+        Sink server;
+        try {
+            server = Sink.open(host, port);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        } catch (IOException e) {
+            err.println("load: --sink cannot listen on " + host.getHostAddress() + " port " + port + ": " + e.getMessage());
+            err.flush();
+            return ExitStatus.FAILURE.code();
+        }
+        try (server) {
+            // Before the listening line, which is what a script waits for before it may signal.
+            Signals.onStop(server::stop, server::awaitServed);
+            server.serve(err);
+            return ExitStatus.OK.code();
+        } catch (IOException e) {
+            err.println("load: --sink stopped accepting connections: " + e.getMessage());
+            err.flush();
+            return ExitStatus.FAILURE.code();
         }
     }
 }

@@ -63,7 +63,7 @@ final class LoadRun {
             }
         } catch (IOException e) {
             closeAll(channels);
-            return new Result(new long[clients], 0, List.of("cannot connect to " + server + ": " + e.getMessage()));
+            return new Result(new long[clients], 0, List.of("cannot connect to " + LoadGenerator.describe(server) + ": " + e.getMessage()));
         }
         long[] sent = new long[clients];
         String[] failed = new String[clients];
@@ -80,6 +80,8 @@ final class LoadRun {
                             + " (the server closed the connection: too many clients, or it stopped)";
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    failed[client] = "client " + (client + 1) + " failed, please report it: " + e;
                 }
             }, "load-client-" + (c + 1));
             threads[c].start();
@@ -101,11 +103,12 @@ final class LoadRun {
 
     /** Writes the payload (repeatedly, with a duration), half-closes, waits for the server's close. */
     private long send(SocketChannel channel, ByteBuffer payload) throws IOException {
-        long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+        long start = System.nanoTime();
+        long durationNanos = duration == null ? Long.MAX_VALUE : duration.toNanos();
         int chunkBytes = CHUNK_LINES * Workload.LINE_BYTES;
         long lines = 0;
         int pos = 0;
-        while (System.nanoTime() < deadline) {
+        while (System.nanoTime() - start < durationNanos) { // a difference: start + a long duration may overflow
             int end = Math.min(pos + chunkBytes, payload.capacity());
             payload.limit(end).position(pos);
             while (payload.hasRemaining()) {

@@ -7,10 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Checks a numbers.log against the set of numbers a load run sent: every sent number exactly
  * once, nothing else, every line well formed (stripped or padded, ending with the newline).
+ * Runs on the caller's thread; holds a second bitset as large as the expected one.
  */
 final class LogVerifier {
 
@@ -37,10 +39,15 @@ final class LogVerifier {
     }
 
     /**
+     * Reads {@code log} once, from start to end.
+     *
      * @param expected the numbers sent, as a bitset over [0, range)
      * @param newline the server's line separator
+     * @param bytesRead told, after each read (up to 1 MB), how many bytes of the log have been read so
+     *                  far; on this thread, so it must be cheap (the progress line reads a field)
+     * @throws IOException if the log cannot be opened or read: no verdict then
      */
-    static Verdict verify(Path log, long[] expected, byte[] newline) throws IOException {
+    static Verdict verify(Path log, long[] expected, byte[] newline, LongConsumer bytesRead) throws IOException {
         long expectedCount = 0;
         for (long word : expected) {
             expectedCount += Long.bitCount(word);
@@ -55,8 +62,13 @@ final class LogVerifier {
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
             ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
             long offset = 0; // file offset of buffer[0]
+            long total = 0;
             while (true) {
                 int read = channel.read(buffer);
+                if (read > 0) {
+                    total += read;
+                    bytesRead.accept(total);
+                }
                 buffer.flip();
                 int lineStart = 0;
                 for (int i = 0; i < buffer.limit(); i++) {

@@ -20,6 +20,8 @@ final class Workload {
     static final int LINE_BYTES = 9 + NEWLINE.length;
     /** A direct buffer holds at most 2^31 - 1 bytes. */
     static final long MAX_LINES_PER_CLIENT = Integer.MAX_VALUE / LINE_BYTES;
+    /** Numbers have nine digits: {@code [0, range)} fits them up to this. */
+    static final int MAX_RANGE = 1_000_000_000;
 
     private final ByteBuffer[] payloads;
     private final int range;
@@ -34,8 +36,8 @@ final class Workload {
         if (linesPerClient < 1 || linesPerClient > MAX_LINES_PER_CLIENT) {
             throw new IllegalArgumentException("numbers per client must be 1 to " + MAX_LINES_PER_CLIENT + ", got " + linesPerClient);
         }
-        if (range < 1 || range > 1_000_000_000) {
-            throw new IllegalArgumentException("range must be 1 to 1000000000, got " + range);
+        if (range < 1 || range > MAX_RANGE) {
+            throw new IllegalArgumentException("range must be 1 to " + MAX_RANGE + ", got " + range);
         }
         ByteBuffer[] payloads = new ByteBuffer[clients];
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(clients, Runtime.getRuntime().availableProcessors()));
@@ -102,11 +104,10 @@ final class Workload {
         return payloads[client].duplicate();
     }
 
-    /** Passes the first {@code lines} numbers of client {@code client}'s payload to {@code action}. */
-    void forEachNumber(int client, long lines, IntConsumer action) {
+    /** Passes the numbers of lines {@code [from, to)} of client {@code client}'s payload to {@code action}. */
+    void forEachNumber(int client, long from, long to, IntConsumer action) {
         ByteBuffer payload = payloads[client];
-        long count = Math.min(lines, linesPerClient());
-        for (long line = 0; line < count; line++) {
+        for (long line = from; line < to; line++) {
             int pos = (int) (line * LINE_BYTES);
             int number = 0;
             for (int digit = 0; digit < 9; digit++) {

@@ -1,0 +1,156 @@
+package dev.numbers.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.numbers.server.NumberServer;
+import dev.numbers.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/** {@code numbers-server load} through the real command line, its output captured. */
+class LoadCommandTest {
+
+    /** What bench/run.sh reads from stdout. */
+    private static final Pattern BENCH_SUMMARY = Pattern.compile("^load: [0-9]+ numbers in [0-9.]+ s: ([0-9]+) numbers/s.*");
+
+    @TempDir
+    Path dir;
+
+    private record Result(int status, String out, String err) {
+        List<String> errLines() {
+            return err.lines().toList();
+        }
+
+        /** stderr without the line every run prints before it sends. */
+        List<String> errorLines() {
+            return err.lines().filter(l -> !l.startsWith("load: generated ")).toList();
+        }
+    }
+
+    private static Result load(String... args) {
+        CommandLine commandLine = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of("load"));
+        all.addAll(List.of(args));
+        int status = commandLine.execute(all.toArray(String[]::new));
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    // A row that stopped failing would run, so each one's other options make that run short and
+    // refused (nothing listens on port 1), and a --sink row fails on its port before it listens.
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--clients 0 --count 1 --port 1        | load: --clients must be 1 to 1024, got 0 (see --help)",
+        "--clients 1025 --count 1 --port 1     | load: --clients must be 1 to 1024, got 1025 (see --help)",
+        "--range 0 --count 1 --port 1          | load: --range must be 1 to 1000000000, got 0 (see --help)",
+        "--range 1000000001 --count 1 --port 1 | load: --range must be 1 to 1000000000, got 1000000001 (see --help)",
+        "--port 0                              | load: --port must be 1 to 65535 (0 only with --sink), got 0 (see --help)",
+        "--port 65536                          | load: --port must be 1 to 65535 (0 only with --sink), got 65536 (see --help)",
+        "--duration 0 --count 1 --port 1       | load: --duration must be more than 0 (leave it out to send each payload once) (see --help)",
+        "--sink --port 65536                   | load: --port must be 0 to 65535, got 65536 (see --help)",
+        "--sink --port 65536 --verify x.log    | load: --sink only listens and reads: --verify is for a load run (see --help)",
+        "--sink --port 65536 --count 5         | load: --sink only listens and reads: --count is for a load run (see --help)",
+        "--clients x                           | load: Invalid value for option '--clients': 'x' is not an int (see --help)",
+        "--port                                | load: Missing required parameter for option '--port' (PORT) (see --help)",
+    })
+    void aBadCommandLineIsOneLineNamingTheOptionAndStatusTwo(String args, String line) {
+        Result result = load(args.split(" "));
+
+        assertThat(result.status()).isEqualTo(ExitStatus.USAGE.code());
+        assertThat(result.errLines()).containsExactly(line);
+        assertThat(result.out()).isEmpty();
+    }
+
+    @Test
+    void aCountOutOfRangeNamesTheOptionAndItsLimit() {
+        Result result = load("--count", "0");
+
+        assertThat(result.status()).isEqualTo(ExitStatus.USAGE.code());
+        assertThat(result.errLines()).singleElement().asString()
+                .matches("load: --count must be 1 to \\d+ \\(a client's payload is one buffer of at most 2 GB\\), got 0 \\(see --help\\)");
+    }
+
+    @Test
+    void nothingListeningIsOneLineAndStatusOne() throws Exception {
+        int port = closedPort();
+
+        Result result = load("--port", Integer.toString(port), "--count", "10", "--verify", dir.resolve("numbers.log").toString());
+
+        assertThat(result.status()).isEqualTo(ExitStatus.FAILURE.code());
+        assertThat(result.errorLines()).singleElement().asString()
+                .startsWith("load: cannot connect to 127.0.0.1:" + port + ": ").endsWith("; not verifying");
+        assertThat(result.out()).isEmpty();
+    }
+
+    @Test
+    void runsAgainstTheServerPrintsTheSummaryScriptsParseAndVerifies() throws Exception {
+        Path log = dir.resolve("numbers.log");
+        NumberServer server = startServer(log);
+
+        Result result = load("--port", Integer.toString(server.port()), "--clients", "2", "--count", "20000",
+                "--range", "1000000", "--terminate", "--verify", log.toString());
+
+        assertThat(server.awaitExit()).isEqualTo(NumberServer.Outcome.STOPPED);
+        assertThat(result.status()).as("stderr: %s", result.err()).isEqualTo(ExitStatus.OK.code());
+        assertThat(result.out().lines()).satisfiesExactly(
+                l -> assertThat(l).matches(BENCH_SUMMARY),
+                l -> assertThat(l).matches("verify: OK, the log holds exactly the \\d+ unique numbers sent, once each"));
+    }
+
+    @Test
+    void aMissingLogIsOneLineAndStatusOne() throws Exception {
+        NumberServer server = startServer(dir.resolve("numbers.log"));
+        Path missing = dir.resolve("elsewhere.log");
+
+        Result result = load("--port", Integer.toString(server.port()), "--count", "100", "--no-progress",
+                "--terminate", "--verify", missing.toString());
+
+        assertThat(server.awaitExit()).isEqualTo(NumberServer.Outcome.STOPPED);
+        assertThat(result.status()).isEqualTo(ExitStatus.FAILURE.code());
+        assertThat(result.errorLines()).containsExactly("load: sent terminate", "load: cannot verify " + missing + ": no such file");
+        assertThat(result.out().lines()).singleElement().asString().matches(BENCH_SUMMARY);
+    }
+
+    @Test
+    void helpSaysWhenToTurnProgressOffAndShowsEveryDefaultTheSameWay() {
+        Result result = load("--help");
+
+        assertThat(result.status()).isEqualTo(ExitStatus.OK.code());
+        String help = result.out();
+        assertThat(help).contains("--no-progress").contains("scripts and CI logs");
+        assertThat(help).contains("Ctrl+C or SIGTERM stops it");
+        assertThat(help.lines().map(String::strip)).contains("Default: 1000000");
+        assertThat(help).doesNotContain("(default:").doesNotContain("<");
+    }
+
+    private static NumberServer startServer(Path log) throws Exception {
+        ServerConfig config = Main.parseConfig("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1", "--log", log.toString());
+        NumberServer server = new NumberServer(config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        server.start();
+        return server;
+    }
+
+    /** A port nothing listens on: the OS gave it out a moment ago and it has been closed. */
+    private static int closedPort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
