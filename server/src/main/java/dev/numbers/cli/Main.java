@@ -65,7 +65,7 @@ public final class Main implements Callable<Integer> {
     private LogFormat logFormat;
 
     @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
-            description = "Time between two report lines on stdout, 100ms to 24h (10s, 500ms, 1.5 seconds).")
+            description = "Time between two report lines on stdout, 100ms to 24h: 10s, 500ms, 2m, or seconds (1.5).")
     private Duration reportInterval;
 
     @Option(names = "--fsync", paramLabel = "never|interval|always", defaultValue = "interval",
@@ -74,8 +74,8 @@ public final class Main implements Callable<Integer> {
     private FsyncPolicy fsync;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "off", converter = DurationConverter.class,
-            description = "Disconnect a client that sends nothing for this long, 100ms to 24h, so that silent clients "
-                    + "cannot hold every slot; off waits forever.")
+            description = "Disconnect a client that sends nothing for this long, 100ms to 24h (30s, 2m), so that "
+                    + "silent clients cannot hold every slot; off waits forever.")
     private Duration idleTimeout;
 
     @Option(names = "--admin-port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_ADMIN_PORT,

@@ -48,8 +48,7 @@ final class Signals {
                         });
                 Object previous = handle.invoke(null, signalClass.getConstructor(String.class).newInstance(name), handler);
                 if (previous == ignored && name.equals("INT")) {
-                    Diagnostics.info("SIGINT is ignored by this process (a background job of a script?);"
-                            + " stop it with SIGTERM or a client's terminate");
+                    Diagnostics.warn("SIGINT is ignored by this process (a background job of a script?): stop it with SIGTERM");
                 }
             }
         } catch (InvocationTargetException e) {

@@ -82,6 +82,11 @@ final class NumberLog implements Closeable {
         return file.path();
     }
 
+    /** The fsync policy in force: {@code never} for a log that is not a regular file. */
+    FsyncPolicy fsyncPolicy() {
+        return sync.policy();
+    }
+
     /** Starts the fsync timer of the {@code interval} policy. */
     void startSync(ThreadFactory threads) {
         sync.start(threads);

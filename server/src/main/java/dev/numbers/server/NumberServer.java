@@ -56,7 +56,8 @@ public final class NumberServer {
 
     // Opened by start(), in this order.
     private ServerSocketChannel listener;
-    private NumberLog log;
+    /** Read by the side ports' threads, which start before it is open. */
+    private volatile NumberLog log;
     private ClientSlots slots;
     private SidePorts sidePorts;
 
@@ -107,23 +108,26 @@ public final class NumberServer {
         SessionBuffers[] buffers = Memory.sessionBuffers(config.maxClients(), decoder.lineBytes());
         checkStop();
 
-        // 2. The port, bound and listening before the log is touched, so that a port in use (most
-        //    often: this server, already running) fails the start without emptying that server's
-        //    log. Nobody is accepted until step 6: a client that connects early waits in the backlog.
+        // 2. The number port, bound and listening before the log is touched, so that a port in use
+        //    (most often: this server, already running) fails the start without emptying that
+        //    server's log. Nobody is accepted until step 6: a client that connects early waits in
+        //    the backlog.
         listener = Ports.bindNumberPort(config);
         resources.push("number port", listener::close);
         checkStop();
 
-        // 3. The log, created or truncated before the first client is accepted: a run starts empty.
+        // 3. The side ports, which only read a snapshot of the counters; before the log too, so
+        //    that a side port in use fails the start with the old log intact.
+        sidePorts = SidePorts.open(config, this::status, resources);
+        checkStop();
+
+        // 4. The log, created or truncated before the first client is accepted: a run starts empty.
         log = openLog(decoder.separator());
         resources.push("log", this::closeLog);
         log.startSync(Threads.named("log-fsync"));
         checkStop();
         NumberStore store = new NumberStore(seen, log, config.logFormat(), stats, new BatchesInFlight(config.maxClients()));
         slots = new ClientSlots(buffers, decoder, store, this::requestShutdown);
-
-        // 4. The side ports, which only read a snapshot of the counters.
-        sidePorts = SidePorts.open(config, this::status, resources);
 
         // 5. Threads: the clients', the report (at a fixed rate: it must not drift), housekeeping.
         slots.startThreads();
@@ -166,7 +170,7 @@ public final class NumberServer {
                 + " log=" + config.logPath().toAbsolutePath()
                 + " log-format=" + config.logFormat()
                 + " report-interval=" + ServerConfig.human(config.reportInterval())
-                + " fsync=" + config.fsync()
+                + " fsync=" + log.fsyncPolicy()
                 + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : ServerConfig.human(config.idleTimeout()))
                 + " " + sidePorts.describe()
                 + " run-id=" + runId;
@@ -277,12 +281,14 @@ public final class NumberServer {
         return sidePorts.commandPort();
     }
 
-    /** The snapshot the side ports read. */
+    /** The snapshot the side ports read (the log's figures are 0 until it is open). */
     ServerStatus status() {
+        NumberLog current = log;
+        boolean open = current != null;
         return new ServerStatus(runId.toString(), TimeUnit.NANOSECONDS.toSeconds(stats.uptimeNanos()),
                 stats.connectedClients(), stats.uniqueTotal(), stats.duplicateTotal(), stats.ratePerSecond(),
-                stats.invalidClosed(), stats.rejectedClients(), log.bytesWritten(), log.fsyncCount(), log.fsyncNanos(),
-                log.isFailing());
+                stats.invalidClosed(), stats.rejectedClients(), open ? current.bytesWritten() : 0,
+                open ? current.fsyncCount() : 0, open ? current.fsyncNanos() : 0, open && current.isFailing());
     }
 
     /** A stop asked for before the server had started: not a failure. */

@@ -94,9 +94,13 @@ class NumberServerTest {
         }
     }
 
-    /** A start that fails closes what it had opened: the number port is free, the log unlocked. */
+    /**
+     * A start that fails closes what it had opened (the number port is free again) and, failing
+     * on a side port, has not touched the previous run's log.
+     */
     @Test
-    void aFailedStartClosesEverythingItOpened() throws Exception {
+    void aFailedStartClosesEverythingItOpenedAndLeavesTheLogAlone() throws Exception {
+        Files.writeString(dir.resolve("numbers.log"), "1\n2\n");
         int numberPort = freePort();
         try (ServerSocket metricsTaken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             assertThatThrownBy(() -> InProcessServer.start(dir, "--port", Integer.toString(numberPort),
@@ -104,6 +108,7 @@ class NumberServerTest {
                     .isInstanceOf(StartupException.class)
                     .hasMessage("cannot open metrics port " + metricsTaken.getLocalPort() + ": address already in use");
         }
+        assertThat(Files.readString(dir.resolve("numbers.log"))).isEqualTo("1\n2\n");
         try (InProcessServer again = InProcessServer.start(dir, "--port", Integer.toString(numberPort));
              TestClient client = again.connect()) {
             client.send("000000007\n").finish().awaitClosedByServer(CLOSE_TIMEOUT);

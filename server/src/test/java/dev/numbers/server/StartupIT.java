@@ -156,7 +156,8 @@ class StartupIT {
     }
 
     @Test
-    void aCommandPortAskedForByNameMustOpen() throws Exception {
+    void aCommandPortAskedForByNameMustOpenAndItsFailureLeavesTheLogAlone() throws Exception {
+        Files.writeString(dir.resolve("numbers.log"), "1\n");
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", "0", "--admin-port",
                      Integer.toString(taken.getLocalPort()))) {
@@ -164,6 +165,7 @@ class StartupIT {
             assertThat(server.diagnostics()).singleElement().asString()
                     .isEqualTo("numbers-server: cannot open command port " + taken.getLocalPort() + ": address already in use");
         }
+        assertThat(Files.readString(dir.resolve("numbers.log"))).isEqualTo("1\n");
     }
 
     @Test
