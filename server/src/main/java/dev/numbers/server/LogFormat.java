@@ -47,16 +47,17 @@ public enum LogFormat {
 
     /**
      * Appends the log lines of the new numbers of a batch: for each {@code i < count} with
-     * {@code isNew[i]}, the line at {@code in[i * lineBytes]}, to {@code out} from position 0.
+     * {@code isNew[i]}, the line at {@code in[from + i * lineBytes]}, to {@code out} from
+     * position 0.
      *
      * @return the bytes appended to {@code out}
      */
-    int appendNew(ByteBuffer in, int lineBytes, boolean[] isNew, int count, ByteBuffer out) {
+    int appendNew(ByteBuffer in, int from, int lineBytes, boolean[] isNew, int count, ByteBuffer out) {
         int separatorBytes = lineBytes - LineDecoder.DIGITS_PER_LINE;
         int outPos = 0;
         for (int i = 0; i < count; i++) {
             if (isNew[i]) {
-                outPos = append(in, i * lineBytes, separatorBytes, out, outPos);
+                outPos = append(in, from + i * lineBytes, separatorBytes, out, outPos);
             }
         }
         return outPos;

@@ -45,7 +45,7 @@ final class NumberStore {
         inFlight.begin(slot); // before the first mark: see BatchesInFlight, "Memory ordering"
         try {
             fresh = seen.addAll(buffers.numbers, 0, count, buffers.isNew);
-            int outBytes = format.appendNew(buffers.in, lineBytes, buffers.isNew, count, out);
+            int outBytes = fresh == 0 ? 0 : format.appendNew(buffers.in, 0, lineBytes, buffers.isNew, count, out);
             if (outBytes > 0) {
                 out.limit(outBytes).position(0);
                 lost = log.store(out); // non-zero only at shutdown with the disk failing

@@ -54,6 +54,76 @@ class SeenNumbersTest {
         }
     }
 
+    /**
+     * A batch over several chunks: the first occurrence of each number is new, every later one a
+     * repeat, whether it is in the same chunk or a later one; a chunk of repeats only (which
+     * skips its second pass) does not hide the new numbers of the next.
+     */
+    @Test
+    void addAllMarksTheFirstOccurrenceOfEachNumberAcrossChunks() {
+        int base = 700_000_000;
+        int[] numbers = new int[3 * SeenNumbers.CHUNK + 17];
+        for (int i = 0; i < numbers.length; i++) {
+            numbers[i] = base + (i < SeenNumbers.CHUNK ? i % 100 : i); // the first chunk: 100 numbers, repeated
+        }
+        numbers[numbers.length - 1] = base + 5; // a repeat of the first chunk, in the last one
+        boolean[] isNew = new boolean[numbers.length];
+        assertThat(seen.addAll(numbers, 0, numbers.length, isNew)).isEqualTo(100 + numbers.length - SeenNumbers.CHUNK - 1);
+        for (int i = 0; i < numbers.length; i++) {
+            boolean first = i < SeenNumbers.CHUNK ? i < 100 : i < numbers.length - 1;
+            assertThat(isNew[i]).as("number %d at %d", numbers[i], i).isEqualTo(first);
+        }
+
+        int[] again = new int[SeenNumbers.CHUNK + 1]; // a chunk of repeats, then a new number
+        java.util.Arrays.fill(again, base + 1);
+        again[SeenNumbers.CHUNK] = base + 9_999_999;
+        boolean[] againNew = new boolean[again.length];
+        assertThat(seen.addAll(again, 0, again.length, againNew)).isEqualTo(1);
+        assertThat(againNew[SeenNumbers.CHUNK]).isTrue();
+    }
+
+    /** Five clients' batches of the same numbers at once: each number is new to exactly one of them. */
+    @Test
+    void exactlyOneOfFiveConcurrentBatchesWinsEachNumber() throws Exception {
+        int writers = 5;
+        int numbers = 3 * SeenNumbers.CHUNK * 20;
+        int base = 800_000_000;
+        CyclicBarrier start = new CyclicBarrier(writers);
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            List<Future<boolean[]>> results = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                results.add(pool.submit(() -> {
+                    int[] batch = new int[numbers];
+                    for (int i = 0; i < numbers; i++) {
+                        batch[i] = base + (writer % 2 == 0 ? i : numbers - 1 - i);
+                    }
+                    boolean[] isNew = new boolean[numbers];
+                    start.await();
+                    seen.addAll(batch, 0, numbers, isNew);
+                    boolean[] won = new boolean[numbers];
+                    for (int i = 0; i < numbers; i++) {
+                        won[batch[i] - base] = isNew[i];
+                    }
+                    return won;
+                }));
+            }
+            int[] wins = new int[numbers];
+            for (Future<boolean[]> result : results) {
+                boolean[] won = result.get();
+                for (int i = 0; i < numbers; i++) {
+                    wins[i] += won[i] ? 1 : 0;
+                }
+            }
+            for (int i = 0; i < numbers; i++) {
+                assertThat(wins[i]).as("winners of %d", base + i).isEqualTo(1);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void rejectsNumbersOutsideTheRange() {
         assertThatThrownBy(() -> seen.add(-1)).isInstanceOf(ArrayIndexOutOfBoundsException.class);
