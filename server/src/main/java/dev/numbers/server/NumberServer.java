@@ -106,6 +106,7 @@ public final class NumberServer {
         LineDecoder decoder = LineDecoder.forPlatform();
         SeenNumbers seen = Memory.seenNumbers();
         SessionBuffers[] buffers = Memory.sessionBuffers(config.maxClients(), decoder.lineBytes());
+        WarmUp.run(decoder, config.logFormat(), buffers[0]); // before the port: no client waits for it
         checkStop();
 
         // 2. The number port, bound and listening before the log is touched, so that a port in use
