@@ -1,38 +1,37 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of numbers-server, as the README's "Performance" table reports it.
+# End-to-end benchmark of numbers-server, as bench/README.md reports it.
 #
-#   bench/run.sh                 both JDKs (the default java, and JDK 25 if installed), 3 rounds
+#   bench/run.sh                       both JDKs (the java on the PATH, and a JDK 25 if installed), 3 rounds
 #   ROUNDS=5 COUNT=10000000 bench/run.sh
 #   JDKS="/usr/lib/jvm/java-17-openjdk-amd64" bench/run.sh
+#   FSYNC=1 bench/run.sh               also the unique-heavy load under each --fsync policy
 #
-# For each JDK: first a correctness pass (a fresh server per workload, load --verify: the log must
-# hold exactly the unique numbers sent), then ROUNDS rounds, each measuring in turn
-#   sink          the null server (load --sink): the ceiling of this machine's loopback + load generator
+# For each JDK: a correctness pass (a fresh server per workload, `load --verify`: the log must
+# hold exactly the unique numbers sent), then ROUNDS interleaved rounds of
+#   sink          the null server (load --sink): the ceiling of loopback plus the load generator
 #   unique-heavy  5 clients x COUNT numbers over 10^9 (about 95% unique, about 1 GB of log)
 #   dup-heavy     5 clients x COUNT numbers over 10^6 (99% duplicates)
-# Each server run gets a 2 s warm-up first (5 clients repeating 1,000,000 numbers each, other seed,
-# same range), so that the rate is the JIT-compiled server's, then the measured run; the clock stops when the server has
-# closed every connection after reading it, i.e. when numbers.log holds every number sent. After
-# the measured run, 4 clients keep loading it for 2 s and a fifth connection sends terminate:
-# the time from that write to the process exit is "terminate->exit". Peak RSS is VmHWM.
-# The server runs with the launcher's default JVM options (see the README) and --fsync interval.
-# Then, per JDK, the unique-heavy workload once per round under each --fsync policy (never,
-# interval, always), interleaved, for the durability table, and with --log /dev/null: the same
-# work minus the log's page cache, which shows what bounds the unique-heavy rate.
-# Prints every measurement, then medians; takes about 6 minutes per JDK.
+# each measured twice on a fresh server: "cold", from its very first number, as a user starts it;
+# and "warm", after 5 x 4,000,000 untimed numbers of another seed (the JIT has then compiled
+# everything the load reaches). The load generator's clock stops when the server has closed
+# every connection after reading it to the end, that is when numbers.log holds every number sent.
+# After each warm run, 4 clients keep loading the server and a fifth sends terminate: the time
+# from that write to the process's exit is "terminate->exit". Peak RSS is the server's VmHWM.
+# The server runs with jvm/server.options, as the launcher runs it. Prints every measurement
+# to stderr and a table of medians to stdout; about 8 minutes per JDK.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${ROUNDS:-3}"
 count="${COUNT:-20000000}"
-clients=5
+warmup=4000000
 port="${PORT:-4600}"
 server_opts="@$here/jvm/server.options"
 load_opts="@$here/jvm/load.options"
 
 if [[ -z "${JDKS:-}" ]]; then
   JDKS="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
-  for candidate in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25*; do
+  for candidate in /usr/lib/jvm/temurin-25*; do
     if [[ -x "$candidate/bin/java" ]]; then JDKS="$JDKS $candidate"; break; fi
   done
 fi
@@ -41,7 +40,6 @@ fi
 jar="$here/server/target/numbers-server.jar"
 work="$(mktemp -d /tmp/numbers-bench.XXXXXX)"
 trap 'pkill -f "numbers-server.jar.*--port $port" 2>/dev/null || true; rm -rf "$work"' EXIT
-
 results="$work/results.tsv"   # jdk, workload, round, numbers_per_s, rss_kb, terminate_ms
 
 java_version() { "$1/bin/java" -version 2>&1 | head -1 | sed -E 's/.*version "([^"]+)".*/\1/'; }
@@ -49,12 +47,12 @@ java_version() { "$1/bin/java" -version 2>&1 | head -1 | sed -E 's/.*version "([
 # load JDK ARGS...: runs the load generator, prints its numbers/s
 load() {
   local jdk="$1"; shift
-  "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress "$@" 2>"$work/load.err" \
+  "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress "$@" 2>>"$work/load.err" \
     | sed -nE 's/^load: [0-9]+ numbers in [0-9.]+ s: ([0-9]+) numbers\/s.*/\1/p'
 }
 
 await_port() {
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 400); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
     sleep 0.05
   done
@@ -70,38 +68,44 @@ start_server() {
   await_port
 }
 
-# terminate_under_load JDK: 4 clients load the server; a fifth sends terminate.
-# Prints the peak RSS (kB) before the terminate and the ms from terminate to exit.
+stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+
+peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$server_pid/status"; }
+
+# terminate_under_load JDK: 4 clients load the server; a fifth sends terminate. Prints the ms
+# from the terminate to the process's exit.
 terminate_under_load() {
-  local jdk="$1"
+  local jdk="$1" loader start end
   "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress --clients 4 \
     --count 2000000 --duration 60s --seed 77 >/dev/null 2>&1 &
-  local loader=$!
-  sleep 2
-  local rss_kb start end
-  rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+  loader=$!
+  sleep 3
   start=$(date +%s%N)
   exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'terminate\n' >&3
   wait "$server_pid" || true
   end=$(date +%s%N)
   exec 3>&- 3<&-
   kill "$loader" 2>/dev/null || true; wait "$loader" 2>/dev/null || true
-  echo "$rss_kb	$(( (end - start) / 1000000 ))"
+  echo $(( (end - start) / 1000000 ))
 }
 
-measure_server() { # JDK RANGE ROUND [SERVER OPTIONS...]
-  local jdk="$1" range="$2" round="$3" rate
-  shift 3
+# measure JDK RANGE ROUND STATE [SERVER OPTIONS...]: STATE is cold or warm; prints rate, rss, terminate ms
+measure() {
+  local jdk="$1" range="$2" round="$3" state="$4" rate rss terminate_ms="-"
+  shift 4
   start_server "$jdk" "$@"
-  load "$jdk" --count 1000000 --duration 2s --range "$range" --seed $((1000 + round)) >/dev/null
+  if [[ "$state" == warm ]]; then
+    load "$jdk" --count "$warmup" --range "$range" --seed $((1000 + round)) >/dev/null
+  fi
   rate=$(load "$jdk" --count "$count" --range "$range" --seed "$round")
-  echo "$rate	$(terminate_under_load "$jdk")"
+  rss=$(peak_rss_kb)
+  if [[ "$state" == warm ]]; then terminate_ms=$(terminate_under_load "$jdk"); else stop_server; fi
+  echo "$rate	$rss	$terminate_ms"
 }
 
 for jdk in $JDKS; do
   version="$(java_version "$jdk")"
   echo "== JDK $version ($jdk)" >&2
-
   for range in 1000000000 1000000; do
     start_server "$jdk"
     verdict=$(cd "$work/run" && "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress \
@@ -119,28 +123,26 @@ for jdk in $JDKS; do
     kill "$sink_pid"; wait "$sink_pid" 2>/dev/null || true
     printf '%s\tsink\t%s\t%s\t-\t-\n' "$version" "$round" "$rate" >> "$results"
     echo "   round $round sink: $rate numbers/s" >&2
-
     for workload in unique-heavy:1000000000 dup-heavy:1000000; do
-      name="${workload%%:*}"; range="${workload##*:}"
-      IFS=$'\t' read -r rate rss terminate_ms < <(measure_server "$jdk" "$range" "$round")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$version" "$name" "$round" "$rate" "$rss" "$terminate_ms" >> "$results"
-      echo "   round $round $name: $rate numbers/s, peak RSS $((rss / 1024)) MB, terminate->exit ${terminate_ms} ms" >&2
+      for state in cold warm; do
+        name="${workload%%:*}, $state"; range="${workload##*:}"
+        IFS=$'\t' read -r rate rss terminate_ms < <(measure "$jdk" "$range" "$round" "$state")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$version" "$name" "$round" "$rate" "$rss" "$terminate_ms" >> "$results"
+        echo "   round $round $name: $rate numbers/s, peak RSS $((rss / 1024)) MB, terminate->exit $terminate_ms ms" >&2
+      done
     done
-  done
-
-  for round in $(seq 1 "$rounds"); do
-    for variant in "--fsync never" "--fsync interval" "--fsync always" "--log /dev/null"; do
-      # shellcheck disable=SC2086 # the variant is two words
-      IFS=$'\t' read -r rate rss terminate_ms < <(measure_server "$jdk" 1000000000 "$round" $variant)
-      printf '%s\tunique-heavy, %s\t%s\t%s\t%s\t%s\n' "$version" "$variant" "$round" "$rate" "$rss" "$terminate_ms" >> "$results"
-      echo "   round $round unique-heavy $variant: $rate numbers/s, terminate->exit ${terminate_ms} ms" >&2
-    done
+    if [[ -n "${FSYNC:-}" ]]; then
+      for policy in never interval always; do
+        IFS=$'\t' read -r rate rss terminate_ms < <(measure "$jdk" 1000000000 "$round" warm --fsync "$policy")
+        printf '%s\tunique-heavy, warm, --fsync %s\t%s\t%s\t%s\t%s\n' "$version" "$policy" "$round" "$rate" "$rss" "$terminate_ms" >> "$results"
+        echo "   round $round unique-heavy --fsync $policy: $rate numbers/s, terminate->exit $terminate_ms ms" >&2
+      done
+    fi
   done
 done
 
-echo
 echo "numbers-server end to end, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
-echo "$clients clients x $count numbers, medians of $rounds rounds"
+echo "5 clients x $count numbers, medians of $rounds interleaved rounds"
 echo
 printf '| JDK | workload | numbers/s | %% of sink | peak RSS | terminate->exit under load |\n'
 printf '| --- | --- | ---: | ---: | ---: | ---: |\n'

@@ -3,8 +3,8 @@ package dev.numbers.server;
 /**
  * The server's large allocations, made first at startup so that a JVM too small for them fails
  * before anything outside the process (the port, the log) is touched, with a line that says what
- * to change. With the launcher's JVM options about 380 slots fit: direct memory, by default as
- * large as the heap (192 MB), runs out first.
+ * to change. With the launcher's JVM options about 300 slots fit: direct memory, by default as
+ * large as the heap (160 MB), runs out first.
  */
 final class Memory {
 

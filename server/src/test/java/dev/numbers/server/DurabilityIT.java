@@ -112,10 +112,9 @@ class DurabilityIT {
 
     /**
      * {@code kill -9} while four clients keep sending: every number of the clients that had
-     * finished (sent, half-closed, saw the server close) is in the log, once, whole. The
-     * background load repeats a small set, so that it keeps the server reading without keeping it
-     * writing: the kernel can cut a write at a page boundary when the process dies mid-copy, a
-     * window measured separately (README, "Durability").
+     * finished (sent, half-closed, saw the server close) is in the log, once, whole. A kill
+     * during a write may leave the log's last line incomplete (docs/durability.md): a reader drops
+     * it, and so does this test; every complete line must be a number, once.
      */
     @Test
     void killNineUnderLoadKeepsEverythingConsumed() throws Exception {
@@ -144,7 +143,7 @@ class DurabilityIT {
             for (CompletableFuture<Void> f : background) {
                 f.get(10, TimeUnit.SECONDS);
             }
-            List<String> lines = assertWholeDistinctLines(server.log());
+            List<String> lines = completeDistinctLines(server.log());
             assertThat(missingFrom(new HashSet<>(lines), consumed)).as("consumed numbers missing from the log").isEmpty();
         }
     }
@@ -197,7 +196,13 @@ class DurabilityIT {
         if (!content.isEmpty()) {
             assertThat(content).endsWith("\n");
         }
-        List<String> lines = content.lines().toList();
+        return completeDistinctLines(log);
+    }
+
+    /** The log's complete lines, as a reader after a crash takes them (an incomplete last line dropped), all distinct numbers. */
+    private static List<String> completeDistinctLines(Path log) throws IOException {
+        String content = Files.readString(log, StandardCharsets.US_ASCII);
+        List<String> lines = content.substring(0, content.lastIndexOf('\n') + 1).lines().toList();
         assertThat(lines).allMatch(l -> l.matches("0|[1-9][0-9]{0,8}")).doesNotHaveDuplicates();
         return lines;
     }

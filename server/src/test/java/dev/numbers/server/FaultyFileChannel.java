@@ -24,6 +24,8 @@ final class FaultyFileChannel extends FileChannel {
     private volatile boolean failForce;
     final AtomicInteger forces = new AtomicInteger();
     final AtomicInteger failedWrites = new AtomicInteger();
+    /** Positional writes that wrote something. */
+    final AtomicInteger writes = new AtomicInteger();
     private volatile CountDownLatch hold;
     /** Counted down by each write that starts while writes are held. */
     private volatile CountDownLatch heldWriteStarted = new CountDownLatch(1);
@@ -89,6 +91,7 @@ final class FaultyFileChannel extends FileChannel {
             try {
                 int written = delegate.write(src, position);
                 bytesBeforeFailure = allowed - written;
+                writes.incrementAndGet();
                 return written;
             } finally {
                 src.limit(limit);
@@ -98,6 +101,7 @@ final class FaultyFileChannel extends FileChannel {
         if (allowed != Long.MAX_VALUE) {
             bytesBeforeFailure = allowed - written;
         }
+        writes.incrementAndGet();
         return written;
     }
 

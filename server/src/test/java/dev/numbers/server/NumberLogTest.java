@@ -253,40 +253,22 @@ class NumberLogTest {
         Diagnostics.configure(System.err, false);
     }
 
-    /**
-     * Every write ends at a line end and crosses at most one 4 KiB page boundary of the file,
-     * with fewer than {@link NumberLog#HEAD_BYTES} bytes before it; whole pages take one write.
-     */
+    /** A batch of many pages goes to the file in one write (the page-at-a-time writes are gone). */
     @Test
-    void writesCrossAtMostOnePageBoundaryAndOnlyWithALinesHead() {
-        SplittableRandom random = new SplittableRandom(11);
-        long fileSize = 0;
-        long writes = 0;
-        for (int batch = 0; batch < 2000; batch++) {
-            StringBuilder lines = new StringBuilder();
-            int count = random.nextInt(1, 1500);
-            for (int i = 0; i < count; i++) {
-                lines.append(random.nextInt(1_000_000_000 >> random.nextInt(30))).append('\n');
-            }
-            ByteBuffer buffer = ascii(lines.toString());
-            while (buffer.hasRemaining()) {
-                int start = buffer.position();
-                int end = LogAppender.chunkEnd(buffer, fileSize, (byte) '\n');
-                assertThat(end).isGreaterThan(start);
-                assertThat(buffer.get(end - 1)).isEqualTo((byte) '\n');
-                long firstPage = fileSize / LogAppender.PAGE_BYTES;
-                long lastPage = (fileSize + (end - start) - 1) / LogAppender.PAGE_BYTES;
-                assertThat(lastPage - firstPage).as("pages crossed by a write at %d", fileSize).isLessThanOrEqualTo(1);
-                if (lastPage > firstPage) {
-                    long head = (firstPage + 1) * LogAppender.PAGE_BYTES - fileSize;
-                    assertThat(head).as("bytes before the boundary at %d", fileSize).isLessThan(LogAppender.HEAD_BYTES);
-                }
-                fileSize += end - start;
-                buffer.position(end);
-                writes++;
-            }
+    void aBatchOfManyPagesIsOneWrite() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        FaultyFileChannel channel = faulty(path);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            lines.append(100_000_000 + i * 37).append('\n');
         }
-        assertThat(writes).as("about one write per page").isLessThan(fileSize / LogAppender.PAGE_BYTES + 2000 * 2);
+        try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER)) {
+            log.store(ascii("7\n"));
+            int before = channel.writes.get();
+            log.store(ascii(lines.toString()));
+            assertThat(channel.writes.get() - before).isEqualTo(1);
+        }
+        assertThat(Files.readString(path)).isEqualTo("7\n" + lines);
     }
 
     private static ByteBuffer ascii(String text) {
