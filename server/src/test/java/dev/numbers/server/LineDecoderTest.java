@@ -107,6 +107,12 @@ class LineDecoderTest {
         ByteBuffer buffer = buffer(bytes("123456789\n123456789\n"));
         assertThatThrownBy(() -> decoder.decodeNumbers(buffer, 0, 20, new int[1]))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> decoder.decodeNumbers(buffer, 1, 20, new int[0]))
+                .as("19 bytes from 1 may hold one line").isInstanceOf(IllegalArgumentException.class);
+        int[] exact = new int[2];
+        assertThat(decoder.decodeNumbers(buffer, 0, 20, exact)).as("exactly enough").isEqualTo(2);
+        assertThat(exact).containsExactly(123_456_789, 123_456_789);
+        assertThat(decoder.decodeNumbers(buffer, 0, 19, new int[1])).as("19 bytes hold one whole line").isEqualTo(1);
     }
 
     @Test

@@ -177,4 +177,99 @@ class NumberServerTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * awaitExit waits while the server runs, and when it returns the run has closed everything it
+     * opened: the port refuses, the log is unlocked, the timers' and clients' threads are gone.
+     */
+    @Test
+    void whenAwaitExitReturnsEverythingIsClosed() throws Exception {
+        long threadsBefore = serverThreads();
+        InProcessServer server = InProcessServer.start(dir, "--report-interval", "100ms");
+        int port = server.port();
+        assertThat(server.server.awaitExit(100)).as("running").isFalse();
+        java.util.concurrent.CompletableFuture<NumberServer.Outcome> exit = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.server.awaitExit();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !exit.isDone());
+        try (TestClient client = server.connect()) {
+            client.send("000000001\nterminate\n");
+            assertThat(exit.get(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(NumberServer.Outcome.STOPPED);
+        }
+        assertThatThrownBy(() -> TestClient.connect(port)).isInstanceOf(java.net.ConnectException.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> serverThreads() == threadsBefore);
+        try (InProcessServer again = InProcessServer.start(dir)) {
+            assertThat(again.logLines()).as("unlocked, and emptied for the new run").isEmpty();
+        }
+    }
+
+    /**
+     * A stop while the disk is failing ends the wait (one last attempt), exits with the status
+     * that says numbers are missing, and counts none of them.
+     */
+    @Test
+    void aStopWhileTheDiskFailsEndsTheWaitAndCountsNothingUnwritten() throws Exception {
+        AtomicReference<FaultyFileChannel> disk = new AtomicReference<>();
+        try (InProcessServer server = InProcessServer.start(dir, channel -> {
+            disk.set(new FaultyFileChannel(channel));
+            return disk.get();
+        }, new ByteArrayOutputStream()); TestClient client = server.connect()) {
+            disk.get().failAfter(0);
+            client.send("000000001\n000000002\n");
+            await().until(() -> server.status().logFailing());
+            server.requestStop();
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(3);
+            assertThat(server.stats().uniqueTotal()).isZero();
+        }
+    }
+
+    @Test
+    void theIntervalPolicyForcesTheLogWithinAboutASecond() throws Exception {
+        try (InProcessServer server = InProcessServer.start(dir, "--fsync", "interval"); TestClient client = server.connect()) {
+            client.send("000000001\n").finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.status().fsyncs() > 0);
+            assertThat(server.status().fsyncNanos()).isPositive();
+            assertThat(server.status().logBytes()).isEqualTo(2);
+        }
+    }
+
+    /** The diagnostics of a run, in this JVM: each event, and the started line with every setting. */
+    @Test
+    void diagnosticsSayEveryEventOfARun() throws Exception {
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        dev.numbers.ops.Diagnostics.configure(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8), false);
+        try (InProcessServer server = InProcessServer.start(dir, "--max-clients", "1", "--idle-timeout", "2m")) {
+            try (TestClient client = server.connect().send("000000001\n")) {
+                await().until(() -> server.logLines().size() == 1);
+                try (TestClient rejected = server.connect()) {
+                    rejected.awaitClosedByServer(CLOSE_TIMEOUT);
+                }
+                client.send("bad\n").awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            try (TestClient terminator = server.connect()) {
+                terminator.send("terminate\n");
+                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            }
+            List<String> lines = said.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            assertThat(lines.get(0)).contains("INFO  started port=" + server.port() + " bind=127.0.0.1 max-clients=1 log=")
+                    .contains(" log-format=stripped report-interval=10s fsync=interval idle-timeout=2m admin-port=off metrics-port=off run-id=");
+            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ connected, 1 of 1"))
+                    .anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ rejected: all 1 slots are busy"))
+                    .anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ closed for invalid input after 1 numbers"))
+                    .anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ sent terminate after 0 numbers"))
+                    .anyMatch(l -> l.matches(".* INFO  shutting down: terminate from /127\\.0\\.0\\.1:\\d+"));
+        } finally {
+            dev.numbers.ops.Diagnostics.configure(System.err, false);
+        }
+    }
+
+    /** Live threads of the server's kinds, as Threads names them. */
+    private static long serverThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.matches("(report|housekeeping|client|acceptor|log-fsync|shutdown)-\\d+")).count();
+    }
 }

@@ -31,4 +31,26 @@ class StatsReporterTest {
                 "Received 10 unique numbers, 5 duplicates. Unique total: 60",
                 "Received 0 unique numbers, 0 duplicates. Unique total: 60");
     }
+
+    /** A stdout that no longer takes lines (a closed pipe) is said once on stderr, not at every report. */
+    @Test
+    void saysOnceThatStdoutStoppedTakingTheReports() {
+        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+        dev.numbers.ops.Diagnostics.configure(new PrintStream(said, true, StandardCharsets.UTF_8), false);
+        try {
+            java.io.OutputStream closedPipe = new java.io.OutputStream() {
+                @Override
+                public void write(int b) throws java.io.IOException {
+                    throw new java.io.IOException("Broken pipe");
+                }
+            };
+            StatsReporter reporter = new StatsReporter(new Stats(), new PrintStream(closedPipe, true, StandardCharsets.UTF_8));
+            reporter.run();
+            reporter.run();
+        } finally {
+            dev.numbers.ops.Diagnostics.configure(System.err, false);
+        }
+        assertThat(said.toString(StandardCharsets.UTF_8).lines()).singleElement().asString()
+                .contains("WARN  stdout does not take the report lines");
+    }
 }
