@@ -91,7 +91,7 @@ def main():
     if not os.path.exists(JAR):
         sys.exit("no %s: build it first (./mvnw -pl server -am package -DskipTests)" % JAR)
     jdks = args.jdk or default_jdks()
-    variants = [(jdk, name, options, hog) for jdk in jdks
+    variants = [(jdk, name, tuple(options), hog) for jdk in jdks
                 for name, options in (("launcher options", [SERVER_OPTIONS]), ("no options", []))
                 for hog in (False, True)]
     results = {}
@@ -100,7 +100,7 @@ def main():
             jdk, name, options, hog = variant
             spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if hog else None
             try:
-                millis, problem = one_run(jdk, options, args.port, args.load_seconds)
+                millis, problem = one_run(jdk, list(options), args.port, args.load_seconds)
             finally:
                 if spinner:
                     spinner.send_signal(signal.SIGKILL)
