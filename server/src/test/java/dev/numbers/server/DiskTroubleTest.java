@@ -2,11 +2,7 @@ package dev.numbers.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.numbers.ops.Diagnostics;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -18,16 +14,12 @@ import org.junit.jupiter.api.Test;
 
 class DiskTroubleTest {
 
-    private final ByteArrayOutputStream said = new ByteArrayOutputStream();
+    private final CapturedDiagnostics said = CapturedDiagnostics.capture();
     private final DiskTrouble trouble = new DiskTrouble("holding clients back", "clients are read again");
-
-    DiskTroubleTest() {
-        Diagnostics.configure(new PrintStream(said, true, StandardCharsets.UTF_8), false);
-    }
 
     @AfterEach
     void restore() {
-        Diagnostics.configure(System.err, false);
+        said.close();
     }
 
     /**
@@ -56,7 +48,7 @@ class DiskTroubleTest {
         failing.set(false);
         CompletableFuture.allOf(threads).get(10, TimeUnit.SECONDS);
         assertThat(trouble.isFailing()).isFalse();
-        List<String> lines = said.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = said.lines();
         assertThat(lines).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
                 .endsWith("ERROR cannot force numbers.log to disk: Input/output error; holding clients back");
         assertThat(lines).filteredOn(l -> l.contains("WARN")).singleElement().asString()

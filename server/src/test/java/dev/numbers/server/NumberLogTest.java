@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +17,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import dev.numbers.ops.Diagnostics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,7 +115,7 @@ class NumberLogTest {
     void aFailedWriteIsCutBackToWholeLinesAndRetriedFromThereUntilItWorks() throws Exception {
         Path path = dir.resolve("numbers.log");
         FaultyFileChannel channel = faulty(path);
-        ByteArrayOutputStream diagnostics = captureDiagnostics();
+        CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
         try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER)) {
             log.store(ascii("1\n22\n"));
             channel.failAfter(7); // "333\n44" fits, then the disk is full: half of "4444\n"
@@ -132,9 +129,9 @@ class NumberLogTest {
             assertThat(log.isFailing()).isFalse();
             assertThat(Files.readString(path)).isEqualTo("1\n22\n333\n4444\n55555\n");
         } finally {
-            restoreDiagnostics();
+            diagnostics.close();
         }
-        List<String> lines = diagnostics.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = diagnostics.lines();
         assertThat(lines).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
                 .contains("cannot write " + path + ": No space left on device");
         assertThat(lines).filteredOn(l -> l.contains("again after")).hasSize(1);
@@ -144,7 +141,7 @@ class NumberLogTest {
     void abandonedRetriesCountTheNumbersNotWritten() throws Exception {
         Path path = dir.resolve("numbers.log");
         FaultyFileChannel channel = faulty(path);
-        captureDiagnostics();
+        CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
         try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER)) {
             log.store(ascii("1\n"));
             channel.failAfter(3); // "22\n" fits
@@ -159,7 +156,7 @@ class NumberLogTest {
             assertThat(log.lastFailure()).isEqualTo("No space left on device");
             channel.heal();
         } finally {
-            restoreDiagnostics();
+            diagnostics.close();
         }
     }
 
@@ -167,7 +164,7 @@ class NumberLogTest {
     void linesWrittenBeforeAnAbandonedFailureAreStillForcedAtClose() throws Exception {
         Path path = dir.resolve("numbers.log");
         FaultyFileChannel channel = faulty(path);
-        captureDiagnostics();
+        CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
         try {
             NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER);
             channel.failAfter(3); // "22\n" fits, then the disk is full
@@ -180,7 +177,7 @@ class NumberLogTest {
             assertThat(channel.forces.get()).as("the close forced the line that was written").isEqualTo(forcesBefore + 1);
             assertThat(Files.readString(path)).isEqualTo("22\n");
         } finally {
-            restoreDiagnostics();
+            diagnostics.close();
         }
     }
 
@@ -188,7 +185,7 @@ class NumberLogTest {
     void aFailingIntervalFsyncShowsAsFailingUntilItWorks() throws Exception {
         Path path = dir.resolve("numbers.log");
         FaultyFileChannel channel = faulty(path);
-        ByteArrayOutputStream diagnostics = captureDiagnostics();
+        CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
         try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.INTERVAL)) {
             log.startSync(Threads.named("test-fsync"));
             channel.failForce(true);
@@ -198,9 +195,9 @@ class NumberLogTest {
             log.store(ascii("2\n"));
             await().atMost(Duration.ofSeconds(5)).until(() -> !log.isFailing());
         } finally {
-            restoreDiagnostics();
+            diagnostics.close();
         }
-        assertThat(diagnostics.toString(StandardCharsets.UTF_8))
+        assertThat(diagnostics.text())
                 .contains("cannot force " + path + " to disk: Input/output error")
                 .contains("could force " + path + " to disk again after");
     }
@@ -241,16 +238,6 @@ class NumberLogTest {
     private static FaultyFileChannel faulty(Path path) throws IOException {
         return new FaultyFileChannel(FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ));
-    }
-
-    private static ByteArrayOutputStream captureDiagnostics() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Diagnostics.configure(new PrintStream(out, true, StandardCharsets.UTF_8), false);
-        return out;
-    }
-
-    private static void restoreDiagnostics() {
-        Diagnostics.configure(System.err, false);
     }
 
     /** A batch of many pages goes to the file in one write (the page-at-a-time writes are gone). */

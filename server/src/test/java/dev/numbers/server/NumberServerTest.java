@@ -240,9 +240,8 @@ class NumberServerTest {
     /** The diagnostics of a run, in this JVM: each event, and the started line with every setting. */
     @Test
     void diagnosticsSayEveryEventOfARun() throws Exception {
-        ByteArrayOutputStream said = new ByteArrayOutputStream();
-        dev.numbers.ops.Diagnostics.configure(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8), false);
-        try (InProcessServer server = InProcessServer.start(dir, "--max-clients", "1", "--idle-timeout", "2m")) {
+        try (CapturedDiagnostics said = CapturedDiagnostics.capture();
+             InProcessServer server = InProcessServer.start(dir, "--max-clients", "1", "--idle-timeout", "2m")) {
             try (TestClient client = server.connect().send("000000001\n")) {
                 await().until(() -> server.logLines().size() == 1);
                 try (TestClient rejected = server.connect()) {
@@ -254,7 +253,7 @@ class NumberServerTest {
                 terminator.send("terminate\n");
                 assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
             }
-            List<String> lines = said.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            List<String> lines = said.lines();
             assertThat(lines.get(0)).contains("INFO  started port=" + server.port() + " bind=127.0.0.1 max-clients=1 log=")
                     .contains(" log-format=stripped report-interval=10s fsync=interval idle-timeout=2m admin-port=off metrics-port=off run-id=");
             assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ connected, 1 of 1"))
@@ -262,8 +261,6 @@ class NumberServerTest {
                     .anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ closed for invalid input after 1 numbers"))
                     .anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ sent terminate after 0 numbers"))
                     .anyMatch(l -> l.matches(".* INFO  shutting down: terminate from /127\\.0\\.0\\.1:\\d+"));
-        } finally {
-            dev.numbers.ops.Diagnostics.configure(System.err, false);
         }
     }
 

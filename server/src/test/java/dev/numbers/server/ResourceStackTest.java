@@ -2,11 +2,7 @@ package dev.numbers.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.numbers.ops.Diagnostics;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -14,15 +10,11 @@ import org.junit.jupiter.api.Test;
 
 class ResourceStackTest {
 
-    private final ByteArrayOutputStream said = new ByteArrayOutputStream();
-
-    ResourceStackTest() {
-        Diagnostics.configure(new PrintStream(said, true, StandardCharsets.UTF_8), false);
-    }
+    private final CapturedDiagnostics said = CapturedDiagnostics.capture();
 
     @AfterEach
     void restore() {
-        Diagnostics.configure(System.err, false);
+        said.close();
     }
 
     @Test
@@ -38,6 +30,6 @@ class ResourceStackTest {
         stack.closeAll();
         stack.closeAll();
         assertThat(closed).containsExactly("threads", "log", "port");
-        assertThat(said.toString(StandardCharsets.UTF_8)).contains("WARN  closing the log failed: disk gone");
+        assertThat(said.text()).contains("WARN  closing the log failed: disk gone");
     }
 }

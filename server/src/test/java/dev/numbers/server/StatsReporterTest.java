@@ -35,8 +35,7 @@ class StatsReporterTest {
     /** A stdout that no longer takes lines (a closed pipe) is said once on stderr, not at every report. */
     @Test
     void saysOnceThatStdoutStoppedTakingTheReports() {
-        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
-        dev.numbers.ops.Diagnostics.configure(new PrintStream(said, true, StandardCharsets.UTF_8), false);
+        CapturedDiagnostics said = CapturedDiagnostics.capture();
         try {
             java.io.OutputStream closedPipe = new java.io.OutputStream() {
                 @Override
@@ -48,9 +47,9 @@ class StatsReporterTest {
             reporter.run();
             reporter.run();
         } finally {
-            dev.numbers.ops.Diagnostics.configure(System.err, false);
+            said.close();
         }
-        assertThat(said.toString(StandardCharsets.UTF_8).lines()).singleElement().asString()
+        assertThat(said.lines()).singleElement().asString()
                 .contains("WARN  stdout does not take the report lines");
     }
 }

@@ -3,10 +3,6 @@ package dev.numbers.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.numbers.ops.Diagnostics;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -16,15 +12,11 @@ import org.junit.jupiter.api.Test;
 
 class ThreadsTest {
 
-    private final ByteArrayOutputStream said = new ByteArrayOutputStream();
-
-    ThreadsTest() {
-        Diagnostics.configure(new PrintStream(said, true, StandardCharsets.UTF_8), true); // --quiet: errors still show
-    }
+    private final CapturedDiagnostics said = CapturedDiagnostics.captureQuiet(); // errors show even with --quiet
 
     @AfterEach
     void restore() {
-        Diagnostics.configure(System.err, false);
+        said.close();
     }
 
     @Test
@@ -36,7 +28,7 @@ class ThreadsTest {
         assertThat(thread.isDaemon()).isTrue();
         thread.start();
         thread.join();
-        assertThat(said.toString(StandardCharsets.UTF_8).lines()).singleElement().asString()
+        assertThat(said.lines()).singleElement().asString()
                 .contains("ERROR thread client-1 failed, please report it: java.lang.IllegalStateException: boom at ");
     }
 
@@ -55,7 +47,7 @@ class ThreadsTest {
         } finally {
             timer.shutdownNow();
         }
-        assertThat(said.toString(StandardCharsets.UTF_8).lines()).singleElement().asString()
+        assertThat(said.lines()).singleElement().asString()
                 .contains("ERROR the report failed, please report it: java.lang.IllegalStateException: stdout exploded");
     }
 }
