@@ -11,16 +11,38 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * Reads a duration option: a number with an optional unit, {@code ms}, {@code s} (the default),
  * {@code m} or {@code h} ({@code 250ms}, {@code 1.5s}, {@code 10}); an ISO-8601 duration
- * ({@code PT10S}); or {@code off}, which is zero. Each option checks its own range afterwards.
+ * ({@code PT10S}); or {@code off}, which is zero, for an option that can be turned off.
+ * {@link NeverOff} is the same for an option that cannot. Each option checks its own range afterwards.
  */
-public final class DurationConverter implements ITypeConverter<Duration> {
+public class DurationConverter implements ITypeConverter<Duration> {
 
     private static final Pattern NUMBER_AND_UNIT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+    private final boolean offAllowed;
+
+    /** For an option that {@code off} turns off. */
+    public DurationConverter() {
+        this(true);
+    }
+
+    private DurationConverter(boolean offAllowed) {
+        this.offAllowed = offAllowed;
+    }
+
+    /** For an option that always needs a duration: {@code off} is refused by name. */
+    public static final class NeverOff extends DurationConverter {
+        public NeverOff() {
+            super(false);
+        }
+    }
 
     @Override
     public Duration convert(String value) {
         String text = value.trim().toLowerCase(Locale.ROOT);
         if (text.equals("off")) {
+            if (!offAllowed) {
+                throw new TypeConversionException("it cannot be off; give a duration (examples: 10s, 250ms, 1.5, 2m)");
+            }
             return Duration.ZERO;
         }
         if (text.startsWith("p")) {
@@ -45,7 +67,7 @@ public final class DurationConverter implements ITypeConverter<Duration> {
         return Duration.ofNanos(Math.round(nanos));
     }
 
-    private static Duration parseIso(String value) {
+    private Duration parseIso(String value) {
         try {
             Duration duration = Duration.parse(value.trim().toUpperCase(Locale.ROOT));
             if (duration.isNegative()) {
@@ -67,8 +89,9 @@ public final class DurationConverter implements ITypeConverter<Duration> {
         }
     }
 
-    private static TypeConversionException invalid(String value) {
-        return new TypeConversionException("'" + value + "' is not a duration (examples: 10s, 250ms, 1.5, 2m, off)");
+    private TypeConversionException invalid(String value) {
+        return new TypeConversionException("'" + value + "' is not a duration (examples: 10s, 250ms, 1.5, 2m"
+                + (offAllowed ? ", off)" : ")"));
     }
 
     private static TypeConversionException tooLong(String value) {

@@ -63,7 +63,7 @@ public final class LoadCommand implements Callable<Integer> {
                     + "2 GB, generated before the clock starts). With --duration: the payload each client repeats.")
     private long count;
 
-    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.NeverOff.class,
             description = "Send for this long, repeating each payload, instead of sending it once (30s, 2m).")
     private Duration duration;
 

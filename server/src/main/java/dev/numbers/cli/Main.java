@@ -64,7 +64,7 @@ public final class Main implements Callable<Integer> {
             description = "stripped: leading zeros removed (007007009 is logged as 7007009); padded: nine digits as received.")
     private LogFormat logFormat;
 
-    @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+    @Option(names = "--report-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.NeverOff.class,
             description = "Time between two report lines on stdout, 100ms to 24h: 10s, 500ms, 2m, or seconds (1.5).")
     private Duration reportInterval;
 

@@ -291,13 +291,4 @@ public final class NumberServer {
                 stats.invalidClosed(), stats.rejectedClients(), open ? current.bytesWritten() : 0,
                 open ? current.fsyncCount() : 0, open ? current.fsyncNanos() : 0, open && current.isFailing());
     }
-
-    /** A stop asked for before the server had started: not a failure. */
-    private static final class StopDuringStartup extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        StopDuringStartup(String reason) {
-            super(reason, null, false, false);
-        }
-    }
 }

@@ -38,4 +38,18 @@ class DurationConverterTest {
                 .isInstanceOf(TypeConversionException.class)
                 .hasMessageContaining("is not a duration");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"off", "OFF", " off "})
+    void anOptionThatCannotBeOffRefusesOffByName(String text) {
+        assertThatThrownBy(() -> new DurationConverter.NeverOff().convert(text))
+                .isInstanceOf(TypeConversionException.class)
+                .hasMessage("it cannot be off; give a duration (examples: 10s, 250ms, 1.5, 2m)");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"10s, 10000", "0, 0"})
+    void anOptionThatCannotBeOffReadsDurationsAsUsual(String text, long millis) {
+        assertThat(new DurationConverter.NeverOff().convert(text)).isEqualTo(Duration.ofMillis(millis));
+    }
 }
