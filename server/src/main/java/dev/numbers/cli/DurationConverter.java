@@ -17,6 +17,7 @@ import picocli.CommandLine.TypeConversionException;
 public class DurationConverter implements ITypeConverter<Duration> {
 
     private static final Pattern NUMBER_AND_UNIT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+    private static final String EXAMPLES = "10s, 250ms, 1.5, 2m";
 
     private final boolean offAllowed;
 
@@ -41,7 +42,7 @@ public class DurationConverter implements ITypeConverter<Duration> {
         String text = value.trim().toLowerCase(Locale.ROOT);
         if (text.equals("off")) {
             if (!offAllowed) {
-                throw new TypeConversionException("it cannot be off; give a duration (examples: 10s, 250ms, 1.5, 2m)");
+                throw new TypeConversionException("it cannot be off; give a duration (examples: " + EXAMPLES + ")");
             }
             return Duration.ZERO;
         }
@@ -90,7 +91,7 @@ public class DurationConverter implements ITypeConverter<Duration> {
     }
 
     private TypeConversionException invalid(String value) {
-        return new TypeConversionException("'" + value + "' is not a duration (examples: 10s, 250ms, 1.5, 2m"
+        return new TypeConversionException("'" + value + "' is not a duration (examples: " + EXAMPLES
                 + (offAllowed ? ", off)" : ")"));
     }
 
