@@ -24,7 +24,11 @@ final class CapturedDiagnostics implements AutoCloseable {
         return new CapturedDiagnostics(true);
     }
 
+    /** What was said so far: waits for the diagnostics' writer thread to have written it. */
     String text() {
+        if (!Diagnostics.awaitWritten(5_000)) {
+            throw new AssertionError("the diagnostics were not written within 5 s");
+        }
         return said.toString(StandardCharsets.UTF_8);
     }
 
@@ -34,6 +38,6 @@ final class CapturedDiagnostics implements AutoCloseable {
 
     @Override
     public void close() {
-        Diagnostics.configure(System.err, false);
+        Diagnostics.configure(null, false);
     }
 }
