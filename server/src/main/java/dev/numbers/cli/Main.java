@@ -8,7 +8,6 @@ import dev.numbers.server.ServerConfig;
 import dev.numbers.server.StartupException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -94,8 +93,19 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Diagnostics on stderr: warnings and errors only.")
     private boolean quiet;
 
+    /** How long the last diagnostic lines may wait for a stderr that does not take them, at exit. */
+    static final long FINAL_LINES_WAIT_MS = 2_000;
+
     public static void main(String[] args) {
-        System.exit(run(args));
+        int status;
+        try {
+            status = run(args);
+        } catch (RuntimeException | Error e) { // past every handler: still one line, not a trace
+            Diagnostics.plain("numbers-server: unexpected failure, please report it: " + e);
+            status = ExitStatus.FAILURE.code();
+        }
+        Diagnostics.awaitWritten(FINAL_LINES_WAIT_MS);
+        System.exit(status);
     }
 
     /** Runs the command line and returns the exit status. */
@@ -138,14 +148,20 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws StartupException, InterruptedException {
         ServerConfig config = toConfig();
-        Diagnostics.configure(System.err, config.quiet());
+        Diagnostics.configure(null, config.quiet());
         NumberServer server = new NumberServer(config, System.out);
-        // Before the start: a signal while it starts (a FIFO log waiting for its reader, say)
-        // stops the start, and the process exits as after any clean stop.
-        Signals.onStop(server::requestShutdown, () -> awaitQuietly(server));
+        // Before the start: a signal while it starts stops the start, and the process exits as
+        // after any clean stop.
+        boolean sigintIgnored = Signals.onStop(server::requestShutdown, () -> awaitQuietly(server));
+        Signals.onReopen(server::reopenLog);
         server.start();
+        if (sigintIgnored && server.isServing()) {
+            Diagnostics.warn("SIGINT is ignored by this process (a background job of a script?): stop it with SIGTERM");
+        }
         ExitStatus status = ExitStatus.of(server.awaitExit());
-        Diagnostics.info("stopped: " + server.totals() + ", exit status " + status.code());
+        long dropped = Diagnostics.droppedLines();
+        Diagnostics.info("stopped: " + server.totals() + ", exit status " + status.code()
+                + (dropped == 0 ? "" : "; " + dropped + " diagnostic lines dropped (stderr did not take them in time)"));
         return status.code();
     }
 
@@ -158,20 +174,19 @@ public final class Main implements Callable<Integer> {
     }
 
     private static int usageError(ParameterException e, String[] args) {
-        PrintWriter err = e.getCommandLine().getErr();
-        err.println(e.getCommandLine().getCommandName() + ": " + e.getMessage() + " (see --help)");
-        err.flush();
+        String line = e.getCommandLine().getCommandName() + ": " + e.getMessage() + " (see --help)";
+        if (e.getCommandLine().getCommand() instanceof Main) {
+            Diagnostics.plain(line); // the server's stderr, which must not block: see Diagnostics
+        } else {
+            e.getCommandLine().getErr().println(line); // the load generator's, where its tests read it
+            e.getCommandLine().getErr().flush();
+        }
         return ExitStatus.USAGE.code();
     }
 
     private static int failure(Exception e, CommandLine commandLine) {
-        PrintWriter err = commandLine.getErr();
-        if (e instanceof StartupException) {
-            err.println(commandLine.getCommandName() + ": " + e.getMessage());
-        } else {
-            err.println(commandLine.getCommandName() + ": unexpected failure, please report it: " + e);
-        }
-        err.flush();
+        Diagnostics.plain(commandLine.getCommandName() + ": " + (e instanceof StartupException
+                ? e.getMessage() : "unexpected failure, please report it: " + e));
         return ExitStatus.FAILURE.code();
     }
 

@@ -8,14 +8,17 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * SIGINT, SIGTERM and SIGHUP, each a request for the server's clean shutdown, named in it
- * ("shutting down: SIGTERM"). The JVM's own handling runs shutdown hooks without saying which
- * signal came; {@code sun.misc.Signal} (module {@code jdk.unsupported}, kept for exactly this by
- * JEP 260) can. It is called reflectively because javac's warning about it cannot be suppressed
- * and the build fails on warnings. Where it is missing, a shutdown hook does the same, unnamed.
+ * The signals the server takes: SIGINT, SIGTERM and SIGHUP, each a request for the clean
+ * shutdown, named in it ("shutting down: SIGTERM"); and SIGUSR1, which reopens the log at its
+ * path after a rotation (as nginx and most daemons do). The JVM's own handling runs shutdown
+ * hooks without saying which signal came, and would let SIGUSR1 kill the process;
+ * {@code sun.misc.Signal} (module {@code jdk.unsupported}, kept for exactly this by JEP 260) can
+ * do both. It is called reflectively because javac's warning about it cannot be suppressed and
+ * the build fails on warnings. Where it is missing, a shutdown hook stops the server, unnamed.
  *
  * <p>A signal the process inherited as ignored stays ignored (the JVM will not take it over): a
- * shell script's background job gets SIGINT that way, so it is said on stderr, with what to use.
+ * shell script's background job gets SIGINT that way, which {@link #onStop} reports so that the
+ * caller can say so once the server runs.
  */
 final class Signals {
 
@@ -28,28 +31,15 @@ final class Signals {
      * Routes the stop signals to {@code stop}, which gets "SIGTERM" and the like and returns at
      * once; {@code awaitStopped} waits for the stop to finish (the fallback hook needs it: the
      * JVM halts when its hooks return).
+     *
+     * @return true if SIGINT was ignored by this process, so that Ctrl+C or {@code kill -INT}
+     *     will not stop it
      */
-    static void onStop(Consumer<String> stop, Runnable awaitStopped) {
+    static boolean onStop(Consumer<String> stop, Runnable awaitStopped) {
+        boolean sigintIgnored = false;
         try {
-            Class<?> signalClass = Class.forName("sun.misc.Signal");
-            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
-            Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
-            Object ignored = handlerClass.getField("SIG_IGN").get(null);
             for (String name : STOP_SIGNALS) {
-                Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
-                        (proxy, method, args) -> switch (method.getName()) {
-                            case "handle" -> {
-                                stop.accept("SIG" + name);
-                                yield null;
-                            }
-                            case "hashCode" -> System.identityHashCode(proxy);
-                            case "equals" -> proxy == args[0];
-                            default -> "stop on SIG" + name;
-                        });
-                Object previous = handle.invoke(null, signalClass.getConstructor(String.class).newInstance(name), handler);
-                if (previous == ignored && name.equals("INT")) {
-                    Diagnostics.warn("SIGINT is ignored by this process (a background job of a script?): stop it with SIGTERM");
-                }
+                sigintIgnored |= handle(name, () -> stop.accept("SIG" + name)) && name.equals("INT");
             }
         } catch (InvocationTargetException e) {
             Diagnostics.warn("cannot take over the stop signals (" + e.getCause() + "); they stop the server unnamed");
@@ -57,6 +47,39 @@ final class Signals {
         } catch (ReflectiveOperationException | RuntimeException e) {
             hook(stop, awaitStopped);
         }
+        return sigintIgnored;
+    }
+
+    /** Routes SIGUSR1 to {@code reopen}, which must return at once; without sun.misc.Signal, says it cannot. */
+    static void onReopen(Runnable reopen) {
+        try {
+            handle("USR1", reopen);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Diagnostics.warn("cannot take over SIGUSR1 (" + e + "): the log cannot be reopened, and SIGUSR1 ends the process");
+        }
+    }
+
+    /**
+     * Installs {@code action} as the handler of signal {@code name} ("TERM").
+     *
+     * @return true if the signal was ignored before (the handler is then not installed)
+     */
+    private static boolean handle(String name, Runnable action) throws ReflectiveOperationException {
+        Class<?> signalClass = Class.forName("sun.misc.Signal");
+        Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
+        Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
+        Object ignored = handlerClass.getField("SIG_IGN").get(null);
+        Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "handle" -> {
+                        action.run();
+                        yield null;
+                    }
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> "numbers-server on SIG" + name;
+                });
+        return handle.invoke(null, signalClass.getConstructor(String.class).newInstance(name), handler) == ignored;
     }
 
     private static void hook(Consumer<String> stop, Runnable awaitStopped) {

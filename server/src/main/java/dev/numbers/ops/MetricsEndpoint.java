@@ -101,8 +101,6 @@ public final class MetricsEndpoint implements AutoCloseable {
                 " " + status.invalidClosed());
         metric(text, "numbers_clients_connected", "gauge", "Number clients connected now.",
                 " " + status.clientsConnected());
-        metric(text, "numbers_clients_rejected_total", "counter", "Clients closed on arrival because every slot was busy.",
-                " " + status.clientsRejected());
         metric(text, "numbers_log_bytes_written_total", "counter", "Bytes appended to the log.",
                 " " + status.logBytes());
         metric(text, "numbers_log_fsyncs_total", "counter", "Forces of the log to disk.",

@@ -12,7 +12,6 @@ package dev.numbers.ops;
  * @param duplicateTotal   valid numbers received that had been seen before
  * @param ratePerSecond    numbers received (unique and duplicate) in the last whole second
  * @param invalidClosed    connections closed for invalid input
- * @param clientsRejected  connections closed on arrival, every slot busy
  * @param logBytes         bytes of whole lines appended to the log
  * @param fsyncs           forces of the log to disk
  * @param fsyncNanos       time spent in them
@@ -26,7 +25,6 @@ public record ServerStatus(
         long duplicateTotal,
         long ratePerSecond,
         long invalidClosed,
-        long clientsRejected,
         long logBytes,
         long fsyncs,
         long fsyncNanos,

@@ -49,9 +49,12 @@ final class ClientSession {
     private volatile ByteChannel channel;
     /** Its peer address, for diagnostics. */
     private volatile String remote;
-    /** True while the client thread waits in a read, since {@link #readingSinceNanos}. */
-    private volatile boolean reading;
-    private volatile long readingSinceNanos;
+    /**
+     * Counts the reads of this slot's client thread, twice each: odd while the thread waits in
+     * a read, even while it works (or has no connection). The idle watchdog reads it: a value
+     * that stays odd and the same has been one read all along.
+     */
+    private volatile long readSequence;
 
     ClientSession(int slot, LineDecoder decoder, NumberStore store, SessionBuffers buffers, Events events) {
         this.slot = slot;
@@ -84,10 +87,9 @@ final class ClientSession {
         try {
             in.clear().limit(SessionBuffers.READ_BUFFER_BYTES);
             while (true) {
-                readingSinceNanos = System.nanoTime();
-                reading = true;
+                readSequence++; // odd: waiting for the client (only this thread writes it)
                 int read = connection.read(in);
-                reading = false;
+                readSequence++;
                 if (read < 0) {
                     end = in.position() == 0 ? End.CLIENT_CLOSED : End.INVALID_INPUT; // final line lacks its newline
                     break;
@@ -113,9 +115,11 @@ final class ClientSession {
         } catch (ClosedChannelException e) {
             end = End.DISCONNECTED; // closed by shutdown or the idle timeout, which say why
         } catch (IOException e) {
-            Diagnostics.info("client " + peer + " connection failed: " + Diagnostics.describe(e));
+            Diagnostics.client("client " + peer + " connection failed: " + Diagnostics.describe(e));
         } finally {
-            reading = false;
+            if ((readSequence & 1) != 0) {
+                readSequence++; // the read ended by an exception: no longer waiting
+            }
             channel = null;
             awaitOtherBatches();
             if (end == End.INVALID_INPUT) {
@@ -146,25 +150,29 @@ final class ClientSession {
         }
     }
 
+    /** The read count, odd while the client thread waits in a read (see {@link #readSequence}). */
+    long readSequence() {
+        return readSequence;
+    }
+
     /**
-     * Closes the connection if its client has sent nothing for {@code timeoutNanos}: the thread
-     * has been waiting in a read that long. Called by the idle watchdog.
+     * Closes the connection if the client thread is still in the read that {@code sequence}
+     * numbers, which the idle watchdog has seen go without a byte for {@code quietNanos}.
      */
-    void disconnectIfIdle(long nowNanos, long timeoutNanos) {
+    void disconnectIfStillWaiting(long sequence, long quietNanos) {
         ByteChannel current = channel;
-        long since = readingSinceNanos;
-        if (current != null && reading && nowNanos - since >= timeoutNanos) {
-            Diagnostics.info("client " + remote + " sent nothing for " + (nowNanos - since) / 1_000_000 + " ms: disconnecting it");
+        if (current != null && readSequence == sequence) {
+            Diagnostics.client("client " + remote + " sent nothing for " + quietNanos / 1_000_000 + " ms: disconnecting it");
             closeQuietly(current);
         }
     }
 
     private static void logEnd(End end, String peer, long received) {
         switch (end) {
-            case INVALID_INPUT -> Diagnostics.info("client " + peer + " closed for invalid input after " + received + " numbers");
+            case INVALID_INPUT -> Diagnostics.client("client " + peer + " closed for invalid input after " + received + " numbers");
             case TERMINATE -> Diagnostics.info("client " + peer + " sent terminate after " + received + " numbers");
-            case DISCONNECTED -> Diagnostics.info("client " + peer + " disconnected by the server after " + received + " numbers");
-            case CLIENT_CLOSED, FAILED -> Diagnostics.info("client " + peer + " ended after " + received + " numbers");
+            case DISCONNECTED -> Diagnostics.client("client " + peer + " disconnected by the server after " + received + " numbers");
+            case CLIENT_CLOSED, FAILED -> Diagnostics.client("client " + peer + " ended after " + received + " numbers");
         }
     }
 

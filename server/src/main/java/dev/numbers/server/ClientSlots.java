@@ -2,6 +2,7 @@ package dev.numbers.server;
 
 import dev.numbers.ops.Diagnostics;
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -11,11 +12,17 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * The number clients: one {@link ClientSession} per slot, a client thread per slot, and the
- * acceptor, which hands each new connection to a free slot or, when every slot is busy, closes
- * it at once, unread.
+ * acceptor, which accepts a connection only into a free slot: it first waits for a slot, then
+ * accepts. While every slot is busy, new connections wait in the kernel's accept queue, unread,
+ * and are served in the order they arrived as slots free; a client that reconnects at once is
+ * never turned away. A connection its client closed while it waited is still read to its end.
+ *
+ * <p>Every number connection has TCP keepalive on ({@link #KEEPALIVE_IDLE_SECONDS} and so on),
+ * so that a client machine that vanishes frees its slot about a minute later.
  *
  * <p>The constructor starts nothing; {@link #startThreads}
  * and {@link #startAccepting} start the threads, {@link #stopAccepting} and
@@ -27,6 +34,14 @@ final class ClientSlots implements ClientSession.Events {
     private static final long ACCEPT_RETRY_MS = 100;
     /** How long a stop waits for the client threads to finish the batches they have read. */
     private static final long STOP_TIMEOUT_SECONDS = 30;
+    /**
+     * Keepalive: the first probe after this much silence, then one every interval; after
+     * {@link #KEEPALIVE_PROBES} unanswered the kernel resets the connection and the slot is free:
+     * 30 + 3 x 10 = 60 s after a vanished client's last packet.
+     */
+    static final int KEEPALIVE_IDLE_SECONDS = 30;
+    static final int KEEPALIVE_INTERVAL_SECONDS = 10;
+    static final int KEEPALIVE_PROBES = 3;
 
     private final ClientSession[] sessions;
     private final ArrayBlockingQueue<ClientSession> free;
@@ -35,6 +50,12 @@ final class ClientSlots implements ClientSession.Events {
     private ExecutorService clientThreads;
     private ServerSocketChannel listener;
     private Thread acceptor;
+    /** The idle watchdog's own view of each slot (its thread only): the read it last saw, since when. */
+    private final long[] watchedSequence;
+    private final long[] quietSinceNanos;
+    private long lastWatchNanos = System.nanoTime();
+    /** A client sent terminate: the acceptor takes no slot any more (the stop closes the port soon after). */
+    private volatile boolean terminating;
 
     /** @param onTerminate the server's shutdown request, for a client's {@code terminate} */
     ClientSlots(SessionBuffers[] buffers, LineDecoder decoder, NumberStore store, Consumer<String> onTerminate) {
@@ -46,6 +67,8 @@ final class ClientSlots implements ClientSession.Events {
             sessions[slot] = new ClientSession(slot, decoder, store, buffers[slot], this);
             free.add(sessions[slot]);
         }
+        this.watchedSequence = new long[buffers.length];
+        this.quietSinceNanos = new long[buffers.length];
     }
 
     /** Starts one client thread per slot, so that no thread is made per client. */
@@ -63,9 +86,13 @@ final class ClientSlots implements ClientSession.Events {
         acceptor.start();
     }
 
-    /** Closes the port and waits for the acceptor to end: no client is accepted after this. */
+    /**
+     * Closes the port and waits for the acceptor to end: no client is accepted after this.
+     * Connections still waiting in the accept queue are reset by the kernel, unread.
+     */
     void stopAccepting() throws IOException, InterruptedException {
         listener.close();
+        acceptor.interrupt(); // it may be waiting for a free slot rather than in accept
         acceptor.join();
     }
 
@@ -85,46 +112,79 @@ final class ClientSlots implements ClientSession.Events {
         }
     }
 
-    /** Disconnects the clients that have sent nothing for {@code timeoutNanos}: the idle watchdog. */
-    void disconnectIdle(long timeoutNanos) {
-        long now = System.nanoTime();
-        for (ClientSession session : sessions) {
-            session.disconnectIfIdle(now, timeoutNanos);
+    /**
+     * The idle watchdog, called every quarter of the timeout by one thread, {@code now} the
+     * {@link System#nanoTime} of the call: disconnects each
+     * client whose thread it has seen wait in the same read, without a byte, for
+     * {@code timeoutNanos}. Silence is counted by what the watchdog saw, not by the clock alone:
+     * a gap between two of its calls of more than half the timeout means the process (or this
+     * thread) did not run, a pause in which clients may well have sent what now waits unread in
+     * the kernel; then every count starts again. A client whose batch waits for a failing disk
+     * is not in a read, so never idle.
+     */
+    void disconnectIdle(long timeoutNanos, long now) {
+        boolean paused = now - lastWatchNanos > timeoutNanos / 2;
+        lastWatchNanos = now;
+        for (int slot = 0; slot < sessions.length; slot++) {
+            long sequence = sessions[slot].readSequence();
+            if (paused || (sequence & 1) == 0 || sequence != watchedSequence[slot]) {
+                watchedSequence[slot] = sequence;
+                quietSinceNanos[slot] = now;
+            } else if (now - quietSinceNanos[slot] >= timeoutNanos) {
+                sessions[slot].disconnectIfStillWaiting(sequence, now - quietSinceNanos[slot]);
+            }
         }
     }
 
     private void acceptLoop() {
+        ClientSession session = null;
         while (true) {
-            SocketChannel connection;
             try {
-                connection = listener.accept();
-            } catch (ClosedChannelException e) {
-                return; // stopAccepting closed the port
+                if (session == null) {
+                    session = free.take(); // no free slot: connections wait in the accept queue
+                }
+                if (terminating) {
+                    return;
+                }
+                SocketChannel connection = listener.accept();
+                keepAlive(connection);
+                String remote = describeRemote(connection);
+                stats.clientConnected();
+                Diagnostics.client("client " + remote + " connected, " + stats.connectedClients() + " of " + sessions.length);
+                session.attach(connection, remote);
+                clientThreads.execute(session::serve);
+                session = null;
+            } catch (ClosedChannelException | InterruptedException e) {
+                return; // stopAccepting closed the port (an interrupt closes it too)
             } catch (IOException e) {
                 if (!listener.isOpen()) {
                     return;
                 }
                 Diagnostics.warn("accept failed: " + Diagnostics.describe(e) + "; retrying in " + ACCEPT_RETRY_MS + " ms");
-                pause();
-                continue;
+                if (!pause()) {
+                    return;
+                }
             }
-            String remote = describeRemote(connection);
-            ClientSession session = free.poll();
-            if (session == null) {
-                stats.clientRejected();
-                closeQuietly(connection);
-                Diagnostics.info("client " + remote + " rejected: all " + sessions.length + " slots are busy");
-                continue;
+        }
+    }
+
+    /** TCP keepalive, so that a vanished client frees its slot; the timings where the platform has them. */
+    private static void keepAlive(SocketChannel connection) {
+        try {
+            connection.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            if (connection.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPIDLE)) {
+                connection.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS);
+                connection.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, KEEPALIVE_INTERVAL_SECONDS);
+                connection.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, KEEPALIVE_PROBES);
             }
-            stats.clientConnected();
-            Diagnostics.info("client " + remote + " connected, " + stats.connectedClients() + " of " + sessions.length);
-            session.attach(connection, remote);
-            clientThreads.execute(session::serve);
+        } catch (IOException ignored) {
+            // Only a connection already reset fails here: it is served anyway, and its read ends at once.
         }
     }
 
     @Override
     public void terminate(String reason) {
+        terminating = true; // before the session frees its slot: no new client may take it
         onTerminate.accept(reason);
     }
 
@@ -134,11 +194,13 @@ final class ClientSlots implements ClientSession.Events {
         free.add(session);
     }
 
-    private static void pause() {
+    /** Waits before the next accept; false if interrupted (the stop). */
+    private static boolean pause() {
         try {
             Thread.sleep(ACCEPT_RETRY_MS);
+            return true;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -147,14 +209,6 @@ final class ClientSlots implements ClientSession.Events {
             return String.valueOf(connection.getRemoteAddress());
         } catch (IOException e) {
             return "(unknown address: " + Diagnostics.describe(e) + ")";
-        }
-    }
-
-    private static void closeQuietly(SocketChannel connection) {
-        try {
-            connection.close();
-        } catch (IOException ignored) {
-            // A connection refused on arrival: if even the close fails, nothing is left to do.
         }
     }
 }

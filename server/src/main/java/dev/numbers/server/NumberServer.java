@@ -48,8 +48,6 @@ public final class NumberServer {
     private final Object lifecycle = new Object();
     /** Guarded by {@link #lifecycle}: a stop was asked for, and why. */
     private String stopReason;
-    /** Guarded by {@link #lifecycle}: the FIFO the start is waiting on for a reader, if any. */
-    private Path waitingOnFifo;
     /** Guarded by {@link #lifecycle}: accepting clients; a stop now runs the shutdown. */
     private boolean started;
     private volatile Outcome outcome = Outcome.STOPPED;
@@ -89,7 +87,9 @@ public final class NumberServer {
         } catch (StopDuringStartup e) {
             Diagnostics.info("stopped before it started: " + e.getMessage());
         } catch (OutOfMemoryError e) {
-            throw new StartupException("not enough memory to start: " + e.getMessage(), e);
+            slots = null; // its sessions hold the set and the buffers: free them, so that saying why has memory
+            throw new StartupException("not enough memory to start (" + e.getMessage()
+                    + "): use a smaller --max-clients, or give the JVM more (-Xmx, -XX:MaxDirectMemorySize)", e);
         } catch (RuntimeException | Error e) {
             throw new StartupException("unexpected failure while starting, please report it: " + e, e);
         } finally {
@@ -104,8 +104,10 @@ public final class NumberServer {
         // 1. Memory, before anything outside the process is touched: a JVM too small for the set
         //    or for --max-clients fails here, with the port closed and the old log intact.
         LineDecoder decoder = LineDecoder.forPlatform();
+        Memory.checkFileDescriptors(config);
         SeenNumbers seen = Memory.seenNumbers();
         SessionBuffers[] buffers = Memory.sessionBuffers(config.maxClients(), decoder.lineBytes());
+        Memory.checkHeadroom(config.maxClients());
         WarmUp.run(decoder, config.logFormat(), buffers[0]); // before the port: no client waits for it
         checkStop();
 
@@ -133,7 +135,7 @@ public final class NumberServer {
         // 5. Threads: the clients', the report (at a fixed rate: it must not drift), housekeeping.
         slots.startThreads();
         resources.push("client threads", () -> slots.disconnectAndAwait(log::abandonRetries));
-        Timers timers = Timers.start(config, new StatsReporter(stats, reportOut), stats, slots);
+        Timers timers = Timers.start(config, new StatsReporter(stats, reportOut), stats, log, slots);
         resources.push("timers", timers::close);
 
         // 6. Ready: say so, then accept; "started" comes before any client's line. A stop asked
@@ -147,26 +149,23 @@ public final class NumberServer {
         }
     }
 
-    /** Opens the log; a FIFO waits for its reader, or until a stop is asked for. */
-    private NumberLog openLog(byte[] separator) throws StartupException, StopDuringStartup {
+    private NumberLog openLog(byte[] separator) throws StartupException {
         Path path = config.logPath();
-        synchronized (lifecycle) {
-            checkStop(); // and a stop from now on finds the FIFO to release
-            waitingOnFifo = LogFile.isFifo(path) ? path : null;
-        }
         try {
             return NumberLog.open(path, separator, config.fsync(), logChannels);
         } catch (IOException e) {
             throw new StartupException("cannot create log file " + path + ": " + Diagnostics.describe(e), e);
-        } finally {
-            synchronized (lifecycle) {
-                waitingOnFifo = null;
-            }
         }
     }
 
-    private String describe() {
-        return "port=" + port() + " bind=" + Ports.describe(config.bindAddress())
+    private String describe() throws StartupException {
+        String bound;
+        try {
+            bound = Ports.describeBound(listener);
+        } catch (IOException e) {
+            throw new StartupException("cannot read the number port's address: " + Diagnostics.describe(e), e);
+        }
+        return "port=" + port() + " bind=" + bound
                 + " max-clients=" + config.maxClients()
                 + " log=" + config.logPath().toAbsolutePath()
                 + " log-format=" + config.logFormat()
@@ -180,22 +179,16 @@ public final class NumberServer {
     /**
      * Asks the server to stop, once: stop accepting, disconnect every client, let each finish the
      * batch it has read, close the log (forced to disk). Returns at once; any thread. Before the
-     * server has started, it makes the start stop at its next step (ending a wait for a FIFO's
-     * reader too).
+     * server has started, it makes the start stop at its next step.
      */
     public void requestShutdown(String reason) {
-        Path fifo;
         boolean running;
         synchronized (lifecycle) {
             if (stopReason != null) {
                 return;
             }
             stopReason = reason;
-            fifo = waitingOnFifo;
             running = started;
-        }
-        if (fifo != null) {
-            LogFile.releaseFifoWait(fifo);
         }
         if (running) {
             Threads.named("shutdown").newThread(this::shutdown).start();
@@ -227,6 +220,25 @@ public final class NumberServer {
         } finally {
             stopped.countDown(); // whatever happened, the process must be able to exit
         }
+    }
+
+    /** True from the {@code started} line until a stop is asked for: the server accepts clients. */
+    public boolean isServing() {
+        synchronized (lifecycle) {
+            return started && stopReason == null;
+        }
+    }
+
+    /**
+     * Reopens the log at its path, after a rotation (SIGUSR1), on a thread of its own: returns
+     * at once. While the server is not serving there is nothing to reopen, and it says so.
+     */
+    public void reopenLog() {
+        if (!isServing()) {
+            Diagnostics.info("reopen: the log is not open; nothing to reopen");
+            return;
+        }
+        Threads.named("log-reopen").newThread(log::reopen).start();
     }
 
     private String stopReason() {
@@ -288,7 +300,7 @@ public final class NumberServer {
         boolean open = current != null;
         return new ServerStatus(runId.toString(), TimeUnit.NANOSECONDS.toSeconds(stats.uptimeNanos()),
                 stats.connectedClients(), stats.uniqueTotal(), stats.duplicateTotal(), stats.ratePerSecond(),
-                stats.invalidClosed(), stats.rejectedClients(), open ? current.bytesWritten() : 0,
+                stats.invalidClosed(), open ? current.bytesWritten() : 0,
                 open ? current.fsyncCount() : 0, open ? current.fsyncNanos() : 0, open && current.isFailing());
     }
 }

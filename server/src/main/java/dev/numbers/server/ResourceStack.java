@@ -42,7 +42,7 @@ final class ResourceStack {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 Diagnostics.warn("closing the " + next.name() + " was interrupted");
-            } catch (Exception e) {
+            } catch (Exception | Error e) { // an Error too: the rest must still be closed
                 Diagnostics.warn("closing the " + next.name() + " failed: " + Diagnostics.describe(e));
             }
         }

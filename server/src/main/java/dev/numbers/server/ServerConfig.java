@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  *
  * @param bindAddress    address to listen on; null for all interfaces
  * @param port           TCP port for number clients; 0 picks a free port (shown at startup)
- * @param maxClients     number clients connected at once; one more is closed on arrival
+ * @param maxClients     number clients read at once; more wait in the kernel's accept queue
  * @param logPath        the log of unique numbers, truncated at startup
  * @param logFormat      stripped (no leading zeros) or padded (nine digits)
  * @param reportInterval time between two report lines on stdout
@@ -66,6 +66,9 @@ public record ServerConfig(
         if (logPath.toString().isEmpty()) {
             throw new IllegalArgumentException("--log must name a file, got an empty path");
         }
+        checkDistinct("--port", port, "--admin-port", adminPort);
+        checkDistinct("--port", port, "--metrics-port", metricsPort);
+        checkDistinct("--admin-port", adminPort, "--metrics-port", metricsPort);
         checkRange("--report-interval", reportInterval, MIN_REPORT_INTERVAL);
         if (!idleTimeout.isZero()) {
             checkRange("--idle-timeout", idleTimeout, MIN_IDLE_TIMEOUT);
@@ -75,6 +78,17 @@ public record ServerConfig(
     private static void checkPort(String option, int port) {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException(option + " must be 0 to 65535, got " + port);
+        }
+    }
+
+    /** Two ports must differ (0, none or any, aside), a default one too: a clash is named, not met as "address in use". */
+    private static void checkDistinct(String option, int port, String otherOption, int other) {
+        if (port != 0 && port == other) {
+            boolean commandPort = option.equals("--admin-port") || otherOption.equals("--admin-port");
+            int byDefault = option.equals("--port") ? DEFAULT_PORT : DEFAULT_ADMIN_PORT;
+            throw new IllegalArgumentException(option + " and " + otherOption + " are both " + port
+                    + (port == byDefault ? " (" + option + " is " + byDefault + " unless given)" : "")
+                    + ": give each its own port" + (commandPort ? ", or --admin-port 0 for no command port" : ""));
         }
     }
 

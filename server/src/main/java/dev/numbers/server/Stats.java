@@ -13,7 +13,6 @@ final class Stats {
     private final AtomicLong uniqueTotal = new AtomicLong();
     private final AtomicLong duplicateTotal = new AtomicLong();
     private final AtomicInteger connectedClients = new AtomicInteger();
-    private final AtomicLong rejectedClients = new AtomicLong();
     private final AtomicLong invalidClosed = new AtomicLong();
     /** Written once a second by {@link #sampleRate}'s single caller; read by anyone. */
     private volatile long lastSampleTotal;
@@ -35,10 +34,6 @@ final class Stats {
 
     void clientDisconnected() {
         connectedClients.decrementAndGet();
-    }
-
-    void clientRejected() {
-        rejectedClients.incrementAndGet();
     }
 
     void invalidInputClosed() {
@@ -72,10 +67,6 @@ final class Stats {
 
     int connectedClients() {
         return connectedClients.get();
-    }
-
-    long rejectedClients() {
-        return rejectedClients.get();
     }
 
     long invalidClosed() {

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class CommandPortTest {
 
     static final Supplier<ServerStatus> STATUS =
-            () -> new ServerStatus("run-id", 61, 3, 567_231, 1024, 1_500_000, 2, 1, 4096, 7, 1_000_000, false);
+            () -> new ServerStatus("run-id", 61, 3, 567_231, 1024, 1_500_000, 2, 4096, 7, 1_000_000, false);
 
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private static final int READ_TIMEOUT_MS = 5_000;

@@ -24,7 +24,7 @@ final class FaultyFileChannel extends FileChannel {
     private volatile boolean failForce;
     final AtomicInteger forces = new AtomicInteger();
     final AtomicInteger failedWrites = new AtomicInteger();
-    /** Positional writes that wrote something. */
+    /** Writes that wrote something. */
     final AtomicInteger writes = new AtomicInteger();
     private volatile CountDownLatch hold;
     /** Counted down by each write that starts while writes are held. */
@@ -69,6 +69,12 @@ final class FaultyFileChannel extends FileChannel {
     }
 
     @Override
+    public int write(ByteBuffer src) throws IOException {
+        return write(src, -1);
+    }
+
+    /** A write at {@code position}, or at the end (append mode) for -1. */
+    @Override
     public int write(ByteBuffer src, long position) throws IOException {
         CountDownLatch held = hold;
         if (held != null) {
@@ -89,7 +95,7 @@ final class FaultyFileChannel extends FileChannel {
             int limit = src.limit();
             src.limit(src.position() + (int) allowed);
             try {
-                int written = delegate.write(src, position);
+                int written = position < 0 ? delegate.write(src) : delegate.write(src, position);
                 bytesBeforeFailure = allowed - written;
                 writes.incrementAndGet();
                 return written;
@@ -97,7 +103,7 @@ final class FaultyFileChannel extends FileChannel {
                 src.limit(limit);
             }
         }
-        int written = delegate.write(src, position);
+        int written = position < 0 ? delegate.write(src) : delegate.write(src, position);
         if (allowed != Long.MAX_VALUE) {
             bytesBeforeFailure = allowed - written;
         }
@@ -136,13 +142,8 @@ final class FaultyFileChannel extends FileChannel {
     }
 
     @Override
-    public int write(ByteBuffer src) throws IOException {
-        throw new UnsupportedOperationException("the log writes at explicit positions");
-    }
-
-    @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        throw new UnsupportedOperationException("the log writes at explicit positions");
+        throw new UnsupportedOperationException("the log writes one buffer at a time");
     }
 
     @Override

@@ -64,22 +64,94 @@ class NumberLogTest {
     }
 
     @Test
-    void aFifoIsWrittenInOrder() throws Exception {
+    void aFifoIsRefusedAtOnceRatherThanWaitedOn() throws Exception {
         Path fifo = dir.resolve("fifo");
         Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
         org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is not available here");
-        CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
-            try {
-                return Files.readString(fifo);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
+        CompletableFuture<Void> open = CompletableFuture.runAsync(() -> assertThatThrownBy(
+                () -> NumberLog.open(fifo, LF, FsyncPolicy.NEVER, UnaryOperator.identity()))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("is a FIFO; the log must be a regular file (or /dev/null)"));
+        open.get(5, TimeUnit.SECONDS); // an open of the FIFO for writing would wait here for a reader
+    }
+
+    /** logrotate's copytruncate empties the file in place: the next batch starts the file again, no hole of NULs. */
+    @Test
+    void aLogEmptiedInPlaceGoesOnWithoutAHole() throws IOException {
+        Path path = dir.resolve("numbers.log");
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, UnaryOperator.identity())) {
+            log.store(ascii("1\n22\n"));
+            try (FileChannel rotation = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                rotation.truncate(0); // : > numbers.log
             }
-        });
-        try (NumberLog log = NumberLog.open(fifo, LF, FsyncPolicy.ALWAYS, UnaryOperator.identity())) {
-            assertThat(log.store(ascii("1\n22\n"))).isZero();
-            assertThat(log.store(ascii("333\n"))).isZero();
+            log.store(ascii("333\n"));
+            assertThat(Files.readString(path)).isEqualTo("333\n");
         }
-        assertThat(reader.get(5, TimeUnit.SECONDS)).isEqualTo("1\n22\n333\n");
+    }
+
+    @Test
+    void aReopenAfterAMoveSendsTheNumbersFromThenOnToANewFileAtThePath() throws IOException {
+        Path path = dir.resolve("numbers.log");
+        Path rotated = dir.resolve("numbers.log.1");
+        try (CapturedDiagnostics said = CapturedDiagnostics.capture();
+             NumberLog log = NumberLog.open(path, LF, FsyncPolicy.INTERVAL, UnaryOperator.identity())) {
+            log.store(ascii("1\n"));
+            Files.move(path, rotated);
+            log.store(ascii("22\n")); // before the reopen: still the open file, now numbers.log.1
+            log.reopen();
+            log.store(ascii("333\n"));
+            assertThat(Files.readString(rotated)).isEqualTo("1\n22\n");
+            assertThat(Files.readString(path)).isEqualTo("333\n");
+            assertThat(log.bytesWritten()).isEqualTo(9);
+            assertThat(said.text()).contains("reopened the log " + path);
+        }
+    }
+
+    @Test
+    void aReopenOfTheFileStillAtThePathChangesNothing() throws IOException {
+        Path path = dir.resolve("numbers.log");
+        try (CapturedDiagnostics said = CapturedDiagnostics.capture();
+             NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, UnaryOperator.identity())) {
+            log.store(ascii("1\n"));
+            log.reopen();
+            log.store(ascii("22\n"));
+            assertThat(Files.readString(path)).isEqualTo("1\n22\n");
+            assertThat(said.text()).contains("is still the file being written; nothing to reopen");
+        }
+    }
+
+    @Test
+    void aReopenThatFailsIsSaidAndTheOpenFileIsStillWritten() throws IOException {
+        Path path = dir.resolve("numbers.log");
+        Path rotated = dir.resolve("numbers.log.1");
+        try (CapturedDiagnostics said = CapturedDiagnostics.capture();
+             NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, UnaryOperator.identity())) {
+            Files.move(path, rotated);
+            Files.createDirectory(path); // the path can no longer be opened as a file
+            log.reopen();
+            log.store(ascii("1\n"));
+            assertThat(Files.readString(rotated)).isEqualTo("1\n");
+            assertThat(said.lines()).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
+                    .contains("cannot reopen the log " + path).contains("numbers go on to the file already open");
+        }
+    }
+
+    @Test
+    void aLogMovedOrDeletedWithoutAReopenIsSaidOnce() throws IOException {
+        Path path = dir.resolve("numbers.log");
+        try (CapturedDiagnostics said = CapturedDiagnostics.capture();
+             NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, UnaryOperator.identity())) {
+            log.checkPath();
+            Files.delete(path);
+            log.checkPath();
+            log.checkPath();
+            log.reopen(); // a new file at the path
+            log.checkPath();
+            Files.move(path, dir.resolve("elsewhere.log"));
+            log.checkPath();
+            assertThat(said.lines()).filteredOn(l -> l.contains("was moved or deleted")).hasSize(2)
+                    .allMatch(l -> l.contains("WARN") && l.contains("send SIGUSR1 to reopen the log at its path"));
+        }
     }
 
     @Test
@@ -114,9 +186,10 @@ class NumberLogTest {
     @Test
     void aFailedWriteIsCutBackToWholeLinesAndRetriedFromThereUntilItWorks() throws Exception {
         Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
+        Faulty channels = new Faulty();
         CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
-        try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER)) {
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, channels)) {
+            FaultyFileChannel channel = channels.channel;
             log.store(ascii("1\n22\n"));
             channel.failAfter(7); // "333\n44" fits, then the disk is full: half of "4444\n"
             CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("333\n4444\n55555\n")));
@@ -140,9 +213,10 @@ class NumberLogTest {
     @Test
     void abandonedRetriesCountTheNumbersNotWritten() throws Exception {
         Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
+        Faulty channels = new Faulty();
         CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
-        try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER)) {
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, channels)) {
+            FaultyFileChannel channel = channels.channel;
             log.store(ascii("1\n"));
             channel.failAfter(3); // "22\n" fits
             CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n4444\n")));
@@ -163,10 +237,11 @@ class NumberLogTest {
     @Test
     void linesWrittenBeforeAnAbandonedFailureAreStillForcedAtClose() throws Exception {
         Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
+        Faulty channels = new Faulty();
         CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
         try {
-            NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER);
+            NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, channels);
+            FaultyFileChannel channel = channels.channel;
             channel.failAfter(3); // "22\n" fits, then the disk is full
             CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n")));
             await().until(log::isFailing);
@@ -184,9 +259,10 @@ class NumberLogTest {
     @Test
     void aFailingIntervalFsyncShowsAsFailingUntilItWorks() throws Exception {
         Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
+        Faulty channels = new Faulty();
         CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
-        try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.INTERVAL)) {
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.INTERVAL, channels)) {
+            FaultyFileChannel channel = channels.channel;
             log.startSync(Threads.named("test-fsync"));
             channel.failForce(true);
             log.store(ascii("1\n"));
@@ -202,11 +278,42 @@ class NumberLogTest {
                 .contains("could force " + path + " to disk again after");
     }
 
+    /**
+     * Writes and fsyncs fail and recover each on their own: with {@code always}, a write that
+     * works while fsyncs fail says nothing, and an fsync failure is said once per episode.
+     */
+    @Test
+    void writesAndFsyncsEachHaveTheirOwnFailureEpisode() throws Exception {
+        Path path = dir.resolve("numbers.log");
+        Faulty channels = new Faulty();
+        CapturedDiagnostics diagnostics = CapturedDiagnostics.capture();
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.ALWAYS, channels)) {
+            FaultyFileChannel channel = channels.channel;
+            channel.failForce(true);
+            CompletableFuture<Long> first = CompletableFuture.supplyAsync(() -> log.store(ascii("1\n")));
+            await().until(log::isFailing);
+            CompletableFuture<Long> second = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n"))); // its write works
+            await().until(() -> Files.size(path) == 5);
+            channel.heal();
+            assertThat(first.get(5, TimeUnit.SECONDS)).isZero();
+            assertThat(second.get(5, TimeUnit.SECONDS)).isZero();
+            assertThat(log.isFailing()).isFalse();
+        } finally {
+            diagnostics.close();
+        }
+        List<String> lines = diagnostics.lines();
+        assertThat(lines).filteredOn(l -> l.contains("cannot force")).singleElement().asString()
+                .contains("ERROR cannot force " + path + " to disk: Input/output error; holding clients back");
+        assertThat(lines).filteredOn(l -> l.contains("again after")).singleElement().asString()
+                .contains("could force " + path + " to disk again");
+    }
+
     @Test
     void fsyncAlwaysForcesEveryBatchBeforeItReturns() throws Exception {
         Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
-        try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.ALWAYS)) {
+        Faulty channels = new Faulty();
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.ALWAYS, channels)) {
+            FaultyFileChannel channel = channels.channel;
             log.store(ascii("1\n"));
             assertThat(channel.forces.get()).isEqualTo(1);
             log.store(ascii("2\n"));
@@ -218,11 +325,14 @@ class NumberLogTest {
     @Test
     void fsyncIntervalForcesWithinASecondAndNeverForcesOnlyAtClose() throws Exception {
         Path intervalPath = dir.resolve("interval.log");
-        FaultyFileChannel interval = faulty(intervalPath);
+        Faulty intervalChannels = new Faulty();
         Path neverPath = dir.resolve("never.log");
-        FaultyFileChannel never = faulty(neverPath);
-        try (NumberLog intervalLog = NumberLog.over(new LogFile(intervalPath, interval, true), LF, FsyncPolicy.INTERVAL);
-             NumberLog neverLog = NumberLog.over(new LogFile(neverPath, never, true), LF, FsyncPolicy.NEVER)) {
+        Faulty neverChannels = new Faulty();
+        FaultyFileChannel never;
+        try (NumberLog intervalLog = NumberLog.open(intervalPath, LF, FsyncPolicy.INTERVAL, intervalChannels);
+             NumberLog neverLog = NumberLog.open(neverPath, LF, FsyncPolicy.NEVER, neverChannels)) {
+            FaultyFileChannel interval = intervalChannels.channel;
+            never = neverChannels.channel;
             intervalLog.startSync(Threads.named("test-fsync"));
             intervalLog.store(ascii("1\n"));
             neverLog.store(ascii("1\n"));
@@ -235,21 +345,28 @@ class NumberLogTest {
         assertThat(never.forces.get()).as("close forces whatever the policy").isEqualTo(1);
     }
 
-    private static FaultyFileChannel faulty(Path path) throws IOException {
-        return new FaultyFileChannel(FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ));
+    /** What the log writes through: the file's channel as the log opened it, wrapped to fail on demand. */
+    static final class Faulty implements UnaryOperator<FileChannel> {
+        volatile FaultyFileChannel channel;
+
+        @Override
+        public FileChannel apply(FileChannel file) {
+            channel = new FaultyFileChannel(file);
+            return channel;
+        }
     }
 
     /** A batch of many pages goes to the file in one write (the page-at-a-time writes are gone). */
     @Test
     void aBatchOfManyPagesIsOneWrite() throws Exception {
         Path path = dir.resolve("numbers.log");
-        FaultyFileChannel channel = faulty(path);
+        Faulty channels = new Faulty();
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < 20_000; i++) {
             lines.append(100_000_000 + i * 37).append('\n');
         }
-        try (NumberLog log = NumberLog.over(new LogFile(path, channel, true), LF, FsyncPolicy.NEVER)) {
+        try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, channels)) {
+            FaultyFileChannel channel = channels.channel;
             log.store(ascii("7\n"));
             int before = channel.writes.get();
             log.store(ascii(lines.toString()));

@@ -33,6 +33,8 @@ final class PackagedServer implements ServerUnderTest {
     final Process process;
     final Path workDir;
     final List<String> stdout = new CopyOnWriteArrayList<>();
+    /** When each line of {@link #stdout} arrived ({@link System#nanoTime}). */
+    final List<Long> stdoutArrivals = new CopyOnWriteArrayList<>();
     final List<String> stderr = new CopyOnWriteArrayList<>();
     private final Thread stdoutReader;
     private final Thread stderrReader;
@@ -40,8 +42,8 @@ final class PackagedServer implements ServerUnderTest {
     private PackagedServer(Process process, Path workDir) {
         this.process = process;
         this.workDir = workDir;
-        this.stdoutReader = collect(process.getInputStream(), stdout);
-        this.stderrReader = collect(process.getErrorStream(), stderr);
+        this.stdoutReader = collect(process.getInputStream(), stdout, stdoutArrivals);
+        this.stderrReader = collect(process.getErrorStream(), stderr, new CopyOnWriteArrayList<>());
     }
 
     /** Starts a server with its log in {@code dir} and waits until it listens. */
@@ -58,7 +60,16 @@ final class PackagedServer implements ServerUnderTest {
 
     /** As {@link #launch(Path, String...)}, with {@code environment} added to the launcher's. */
     static PackagedServer launch(Path workDir, Map<String, String> environment, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return launchThrough(workDir, List.of(), environment, args);
+    }
+
+    /**
+     * As {@link #launch(Path, Map, String...)}, the launcher run by {@code wrapper} (a command
+     * that runs its arguments, such as {@code bash -c 'ulimit -n 20; exec "$@"' --}).
+     */
+    static PackagedServer launchThrough(Path workDir, List<String> wrapper, Map<String, String> environment, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
         command.add(LAUNCHER.toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
@@ -146,10 +157,11 @@ final class PackagedServer implements ServerUnderTest {
         }
     }
 
-    private static Thread collect(InputStream stream, List<String> lines) {
+    private static Thread collect(InputStream stream, List<String> lines, List<Long> arrivals) {
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
+                    arrivals.add(System.nanoTime());
                     lines.add(line);
                 }
             } catch (IOException e) {

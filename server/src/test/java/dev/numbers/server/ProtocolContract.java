@@ -54,8 +54,12 @@ abstract class ProtocolContract {
     @Nested
     class ClientSlots {
 
+        /**
+         * Five are read at once; a sixth waits, unread, in the accept queue: the five's later
+         * numbers are logged while its earlier one is not. When a slot frees it is served.
+         */
         @Test
-        void servesFiveClientsAndClosesTheSixthUnread() throws Exception {
+        void servesFiveClientsAndKeepsTheSixthWaitingUnreadUntilASlotFrees() throws Exception {
             try (ServerUnderTest server = start()) {
                 List<TestClient> five = new ArrayList<>();
                 for (int i = 1; i <= 5; i++) {
@@ -63,14 +67,22 @@ abstract class ProtocolContract {
                 }
                 await().until(() -> server.logLines().size() == 5); // all five are being served
                 try (TestClient sixth = server.connect()) {
-                    sixth.send("000000006\n");
-                    assertThat(sixth.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
+                    sixth.send("000000006\n").finish();
+                    for (int i = 0; i < 5; i++) {
+                        five.get(i).send(String.format("%09d\n", 11 + i)); // sent after the sixth's
+                    }
+                    await().until(() -> server.logLines().size() == 10);
+                    assertThat(server.logLines()).as("the sixth is not read while five are").doesNotContain("6");
+                    five.get(0).finish().awaitClosedByServer(CLOSE_TIMEOUT);
+                    assertThat(sixth.awaitClosedByServer(CLOSE_TIMEOUT)).as("served, then closed: nothing written").isEmpty();
+                    assertThat(server.logLines()).contains("6");
                 }
-                for (TestClient client : five) {
+                five.get(0).close();
+                for (TestClient client : five.subList(1, 5)) {
                     client.finish().awaitClosedByServer(CLOSE_TIMEOUT);
                     client.close();
                 }
-                assertThat(server.logLines()).containsExactlyInAnyOrder("1", "2", "3", "4", "5");
+                assertThat(server.logLines()).containsExactlyInAnyOrder("1", "2", "3", "4", "5", "6", "11", "12", "13", "14", "15");
             }
         }
 
@@ -81,47 +93,98 @@ abstract class ProtocolContract {
                  TestClient second = server.connect().send("000000002\n")) {
                 await().until(() -> server.logLines().size() == 2);
                 first.finish().awaitClosedByServer(CLOSE_TIMEOUT);
-                // The slot is free once the client has seen its close: the next one is served.
                 try (TestClient third = server.connect()) {
                     third.send("000000003\n").finish();
                     assertThat(third.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
                 }
-                assertThat(server.logLines()).contains("3");
-                assertThat(second.isOpenAfter(Duration.ofMillis(10))).isTrue();
+                second.send("000000004\n"); // still served beside the third
+                await().until(() -> server.logLines().contains("4"));
+                assertThat(server.logLines()).containsExactlyInAnyOrder("1", "2", "3", "4");
             }
         }
 
         @Test
         void maxClientsOptionSetsTheLimit() throws Exception {
             try (ServerUnderTest server = start("--max-clients", "1")) {
-                try (TestClient first = server.connect().send("000000001\n")) {
+                try (TestClient first = server.connect().send("000000001\n"); TestClient second = server.connect()) {
                     await().until(() -> server.logLines().size() == 1);
-                    try (TestClient second = server.connect()) {
-                        second.send("000000002\n");
-                        assertThat(second.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
-                    }
-                    assertThat(first.isOpenAfter(Duration.ofMillis(10))).isTrue();
+                    second.send("000000002\n").finish();
+                    first.send("000000003\n"); // sent after the second's
+                    await().until(() -> server.logLines().contains("3"));
+                    assertThat(server.logLines()).as("one client at a time").containsExactly("1", "3");
+                    first.finish().awaitClosedByServer(CLOSE_TIMEOUT);
+                    second.awaitClosedByServer(CLOSE_TIMEOUT);
                 }
-                assertThat(server.logLines()).containsExactly("1");
+                assertThat(server.logLines()).containsExactly("1", "3", "2");
             }
         }
 
+        /**
+         * Connections that wait are served in the order they arrived, and one its client closed
+         * while it waited is still read to its end: its numbers were sent.
+         */
         @Test
-        void rejectedClientsNeverTakeASlot() throws Exception {
+        void waitingClientsAreServedInArrivalOrderEvenWhenAlreadyClosed() throws Exception {
             try (ServerUnderTest server = start("--max-clients", "1")) {
                 try (TestClient holder = server.connect().send("000000001\n")) {
                     await().until(() -> server.logLines().size() == 1);
-                    for (int i = 0; i < 50; i++) {
-                        try (TestClient rejected = server.connect()) {
-                            rejected.awaitClosedByServer(CLOSE_TIMEOUT);
-                        }
+                    for (int i = 2; i <= 6; i++) {
+                        TestClient waiting = server.connect();
+                        waiting.send(String.format("%09d\n", i));
+                        waiting.close(); // gone before the server ever accepts it
                     }
                     holder.finish().awaitClosedByServer(CLOSE_TIMEOUT);
                 }
-                try (TestClient after = server.connect().send("000000002\n").finish()) {
-                    after.awaitClosedByServer(CLOSE_TIMEOUT);
+                await().until(() -> server.logLines().size() == 6);
+                assertThat(server.logLines()).containsExactly("1", "2", "3", "4", "5", "6");
+            }
+        }
+
+        /** Strictly serial clients: connect, one line, close without waiting, connect again at once. */
+        @Test
+        void aClientThatReconnectsAtOnceLosesNothing() throws Exception {
+            try (ServerUnderTest server = start()) {
+                for (int i = 0; i < 300; i++) {
+                    try (TestClient client = server.connect()) {
+                        client.send(String.format("%09d\n", 1000 + i));
+                    }
                 }
-                assertThat(server.logLines()).containsExactlyInAnyOrder("1", "2");
+                await().until(() -> server.logLines().size() == 300);
+                assertThat(server.logLines()).hasSize(300).doesNotHaveDuplicates()
+                        .allMatch(l -> Integer.parseInt(l) >= 1000 && Integer.parseInt(l) < 1300);
+            }
+        }
+
+        /** Five clients, each reconnecting every 100 numbers without waiting: every number in the log, once. */
+        @Test
+        void clientsReconnectingInLoopsLoseNothing() throws Exception {
+            try (ServerUnderTest server = start()) {
+                ExecutorService clients = Executors.newFixedThreadPool(5);
+                try {
+                    List<Future<?>> done = new ArrayList<>();
+                    for (int c = 0; c < 5; c++) {
+                        int client = c;
+                        done.add(clients.submit(() -> {
+                            for (int connection = 0; connection < 100; connection++) {
+                                StringBuilder lines = new StringBuilder();
+                                for (int i = 0; i < 100; i++) {
+                                    lines.append(String.format("%09d\n", client * 10_000 + connection * 100 + i));
+                                }
+                                try (TestClient socket = server.connect()) {
+                                    socket.send(lines.toString());
+                                }
+                            }
+                            return null;
+                        }));
+                    }
+                    for (Future<?> client : done) {
+                        client.get();
+                    }
+                } finally {
+                    clients.shutdownNow();
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> server.logLines().size() == 50_000);
+                assertThat(new HashSet<>(server.logLines())).hasSize(50_000);
             }
         }
     }
@@ -467,6 +530,22 @@ abstract class ProtocolContract {
                 assertThat(busy.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
                 assertThatThrownBy(() -> TestClient.connect(server.port())).isInstanceOf(ConnectException.class);
                 assertThat(server.logLines()).containsExactlyInAnyOrder("1", "2"); // nothing after terminate
+            }
+        }
+
+        /** A connection waiting for a slot when terminate comes is not served: the stop resets it, unread. */
+        @Test
+        void connectionsWaitingForASlotAreDroppedUnread() throws Exception {
+            try (ServerUnderTest server = start("--max-clients", "1"); TestClient holder = server.connect()) {
+                holder.send("000000001\n");
+                await().until(() -> server.logLines().size() == 1);
+                try (TestClient waiting = server.connect()) {
+                    waiting.send("000000002\n").finish();
+                    holder.send("terminate\n");
+                    assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+                    assertThat(waiting.awaitClosedByServer(CLOSE_TIMEOUT)).isEmpty();
+                }
+                assertThat(server.logLines()).containsExactly("1");
             }
         }
 

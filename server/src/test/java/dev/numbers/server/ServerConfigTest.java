@@ -57,10 +57,25 @@ class ServerConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("--log must name a file, got an empty path");
     }
 
+    /** A port named twice (or a default one named again) is a clash said by name, not an "address already in use". */
+    @Test
+    void refusesOnePortForTwoJobs() {
+        assertThatThrownBy(() -> config(4000, 5, "numbers.log", 10_000, 0, 9999, 9999))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--admin-port and --metrics-port are both 9999 (--admin-port is 9999 unless given): "
+                        + "give each its own port, or --admin-port 0 for no command port");
+        assertThatThrownBy(() -> config(9999, 5, "numbers.log", 10_000, 0, 9999, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--port and --admin-port are both 9999");
+        assertThatThrownBy(() -> config(4000, 5, "numbers.log", 10_000, 0, 0, 4000))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--port and --metrics-port are both 4000 (--port is 4000 unless given): give each its own port");
+        assertThat(config(0, 5, "numbers.log", 10_000, 0, 0, 0).port()).as("0 is no port, or any").isZero();
+    }
+
     @Test
     void takesTheEdgesOfEveryRange() {
         ServerConfig low = config(0, 1, "numbers.log", 100, 100, 0, 0);
-        ServerConfig high = config(65_535, 1024, "numbers.log", 86_400_000, 86_400_000, 65_535, 65_535);
+        ServerConfig high = config(65_535, 1024, "numbers.log", 86_400_000, 86_400_000, 65_534, 65_533);
         assertThat(low.maxClients()).isEqualTo(1);
         assertThat(high.port()).isEqualTo(65_535);
         assertThat(config(0, 5, "numbers.log", 10_000, 0, 0, 0).idleTimeout()).as("off").isZero();

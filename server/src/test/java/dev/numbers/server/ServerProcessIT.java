@@ -60,32 +60,12 @@ class ServerProcessIT {
         }
     }
 
-    /**
-     * A FIFO as the log, with no reader yet: the server says it waits for one, and SIGTERM ends
-     * the wait and the process (it used to wait silently, ignoring SIGTERM).
-     */
-    @Test
-    void aSignalEndsTheWaitForAReaderOfAFifoLog() throws Exception {
-        Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve("numbers.log").toString()).start();
-        Skip.unless(mkfifo.waitFor() == 0, "mkfifo is not available on this machine");
-        try (PackagedServer server = PackagedServer.launch(dir, ServerUnderTest.defaultArgs().toArray(String[]::new))) {
-            await().until(() -> server.stderr.stream().anyMatch(l -> l.contains("is a FIFO: waiting for a reader to open it")));
-            server.signal("TERM");
-            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
-            assertThat(server.diagnostics()).anyMatch(l -> l.endsWith("INFO  stopped before it started: SIGTERM"))
-                    .noneMatch(l -> l.contains("started port="));
-        }
-    }
-
     @Test
     void stdoutCarriesOnlyReportLines() throws Exception {
         try (PackagedServer server = PackagedServer.start(dir, "--report-interval", "100ms", "--max-clients", "1")) {
             try (TestClient client = server.connect()) {
                 client.send("000000001\n");
                 await().until(() -> server.logLines().size() == 1);
-                try (TestClient rejected = server.connect()) {
-                    rejected.awaitClosedByServer(CLOSE_TIMEOUT);
-                }
                 client.send("bad line\n").awaitClosedByServer(CLOSE_TIMEOUT);
             }
             await().until(() -> server.stdout.size() >= 3);
@@ -172,13 +152,12 @@ class ServerProcessIT {
     @Test
     void logsEveryEventThatMattersOnStderr() throws Exception {
         try (PackagedServer server = PackagedServer.start(dir, "--max-clients", "1")) {
-            try (TestClient client = server.connect()) {
+            try (TestClient client = server.connect(); TestClient waiting = server.connect()) {
                 client.send("000000001\n");
+                waiting.send("000000002\n").finish();
                 await().until(() -> server.logLines().size() == 1);
-                try (TestClient rejected = server.connect()) {
-                    rejected.awaitClosedByServer(CLOSE_TIMEOUT);
-                }
                 client.finish().awaitClosedByServer(CLOSE_TIMEOUT);
+                waiting.awaitClosedByServer(CLOSE_TIMEOUT); // served once the slot was free
             }
             try (TestClient client = server.connect()) {
                 client.send("garbage\n").awaitClosedByServer(CLOSE_TIMEOUT);
@@ -195,11 +174,10 @@ class ServerProcessIT {
                     .contains("fsync=interval").contains("idle-timeout=off").contains("admin-port=off")
                     .contains("metrics-port=off").contains("run-id=");
             assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ connected, 1 of 1"));
-            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ rejected: all 1 slots are busy"));
-            assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ ended after 1 numbers"));
+            assertThat(lines).filteredOn(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ ended after 1 numbers")).hasSize(2);
             assertThat(lines).anyMatch(l -> l.matches(".* INFO  client /127\\.0\\.0\\.1:\\d+ closed for invalid input after 0 numbers"));
             assertThat(lines).anyMatch(l -> l.matches(".* INFO  shutting down: terminate from /127\\.0\\.0\\.1:\\d+"));
-            assertThat(lines.get(lines.size() - 1)).endsWith("INFO  stopped: unique total 1, duplicates 0, exit status 0");
+            assertThat(lines.get(lines.size() - 1)).endsWith("INFO  stopped: unique total 2, duplicates 0, exit status 0");
         }
     }
 
@@ -218,7 +196,193 @@ class ServerProcessIT {
         }
     }
 
-    /** The churn of connections: rejected and served clients leave no file descriptor or thread behind. */
+    /** Runs its arguments with stderr a 4 KiB pipe that nobody reads (a stuck log shipper, a terminal after Ctrl+S). */
+    private static final List<String> STDERR_NOBODY_READS = List.of("python3", "-c", String.join("\n",
+            "import fcntl, os, sys",
+            "r, w = os.pipe()",
+            "os.set_inheritable(r, True)  # held open, never read: writes block once the pipe is full",
+            "fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ",
+            "os.dup2(w, 2)",
+            "os.execvp(sys.argv[1], sys.argv[1:])"));
+
+    /**
+     * With stderr a full pipe, the diagnostics thread is stuck writing, and nothing else is:
+     * serial clients and clients that reconnect in loops are all read, and terminate stops the
+     * server at once (it used to stop serving after a few hundred connections, and to ignore
+     * terminate and SIGTERM). The last lines wait a bounded time at exit.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"terminate", "TERM"})
+    void aStderrNobodyReadsHoldsUpNeitherClientsNorTheStop(String stop) throws Exception {
+        Skip.unless(new ProcessBuilder("python3", "-c", "import fcntl").start().waitFor() == 0, "python3 is not available here");
+        int port = NumberServerTest.freePort();
+        try (PackagedServer server = PackagedServer.launchThrough(dir, STDERR_NOBODY_READS, java.util.Map.of(),
+                "--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin-port", "0")) {
+            await().ignoreExceptions().until(() -> {
+                TestClient.connect(port).close();
+                return true;
+            });
+            int sent = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!diagnosticsWriteToAFullPipe(server.process.pid())) { // each connection adds lines, at most 20 a second
+                assertThat(System.nanoTime()).as("stderr filled up within 30 s").isLessThan(deadline);
+                try (TestClient client = TestClient.connect(port)) {
+                    client.send(String.format("%09d\n", sent++));
+                }
+            }
+            for (int i = 0; i < 1_000; i++) { // now with stderr full: strictly serial clients
+                try (TestClient client = TestClient.connect(port)) {
+                    client.send(String.format("%09d\n", sent++));
+                }
+            }
+            int total = sent;
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.logLines().size() == total);
+            if (stop.equals("terminate")) {
+                try (TestClient client = TestClient.connect(port)) {
+                    client.send("terminate\n");
+                }
+            } else {
+                server.signal(stop);
+            }
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            assertThat(new HashSet<>(server.logLines())).hasSize(total);
+        }
+    }
+
+    /** True while the process's diagnostics thread waits to write to a full pipe (its wait channel says so). */
+    private static boolean diagnosticsWriteToAFullPipe(long pid) throws IOException {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.anyMatch(task -> {
+                try {
+                    return Files.readString(task.resolve("comm")).strip().equals("diagnostics")
+                            && Files.readString(task.resolve("wchan")).contains("pipe_write");
+                } catch (IOException gone) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    /** SIGUSR1 reopens the log at its path after a rotation moved it: the two files hold the run's set, each number once. */
+    @Test
+    void sigusr1ReopensTheLogAfterARotationMovedIt() throws Exception {
+        try (PackagedServer server = PackagedServer.start(dir)) {
+            try (TestClient client = server.connect()) {
+                client.send(numbers(0, 1_000)).finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            Path rotated = dir.resolve("numbers.log.1");
+            Files.move(server.log(), rotated);
+            server.signal("USR1");
+            await().until(() -> server.stderr.stream().anyMatch(l -> l.contains("INFO  reopened the log numbers.log")));
+            try (TestClient client = server.connect()) {
+                client.send(numbers(500, 2_000)).finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            server.requestStop();
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).as("SIGUSR1 did not end the process").isZero();
+            List<String> before = Files.readAllLines(rotated);
+            List<String> after = server.logLines();
+            assertThat(before).hasSize(1_000);
+            assertThat(after).hasSize(1_000).doesNotContainAnyElementsOf(before);
+            assertThat(server.diagnostics()).noneMatch(l -> l.contains("was moved or deleted"));
+        }
+    }
+
+    /** A log moved or deleted without a reopen: said once, within about a second, and the numbers still counted. */
+    @Test
+    void aLogDeletedWithoutAReopenIsSaidOnce() throws Exception {
+        try (PackagedServer server = PackagedServer.start(dir)) {
+            Files.delete(server.log());
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> server.stderr.stream().anyMatch(l -> l.contains("WARN  the log numbers.log was moved or deleted")));
+            try (TestClient client = server.connect()) {
+                client.send(numbers(0, 10)).finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            }
+            Thread.sleep(1_500); // a second check of the path has run: it must not say it again
+            server.requestStop();
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+            assertThat(server.diagnostics()).filteredOn(l -> l.contains("was moved or deleted")).hasSize(1);
+        }
+    }
+
+    /** logrotate's copytruncate empties the log while clients send: the log stays lines of numbers, no NUL bytes. */
+    @Test
+    void aLogEmptiedInPlaceWhileClientsSendStaysWholeLines() throws Exception {
+        try (PackagedServer server = PackagedServer.start(dir); TestClient client = server.connect()) {
+            client.send(numbers(0, 100_000));
+            await().until(() -> Files.size(server.log()) > 0);
+            try (java.nio.channels.FileChannel log = java.nio.channels.FileChannel.open(server.log(), java.nio.file.StandardOpenOption.WRITE)) {
+                log.truncate(0); // : > numbers.log
+            }
+            client.send(numbers(100_000, 200_000)).finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            byte[] bytes = Files.readAllBytes(server.log());
+            assertThat(bytes).isNotEmpty().doesNotContain((byte) 0);
+            assertThat(new String(bytes, java.nio.charset.StandardCharsets.US_ASCII).lines())
+                    .allMatch(l -> l.matches("[0-9]+") && Integer.parseInt(l) < 200_000);
+            assertThat(bytes[bytes.length - 1]).isEqualTo((byte) '\n');
+        }
+    }
+
+    /**
+     * A pause of the whole process (SIGSTOP) longer than the idle timeout: the client that was
+     * sending all along is not cut, and everything it sent meanwhile, waiting in the kernel, is read.
+     */
+    @Test
+    void aPauseOfTheWholeProcessCutsNoClientThatKeptSending() throws Exception {
+        try (PackagedServer server = PackagedServer.start(dir, "--idle-timeout", "500ms"); TestClient client = server.connect()) {
+            AtomicBoolean sending = new AtomicBoolean(true);
+            CompletableFuture<Integer> sender = CompletableFuture.supplyAsync(() -> {
+                int sent = 0;
+                try {
+                    while (sending.get()) {
+                        client.send(String.format("%09d\n", sent++));
+                        Thread.sleep(20);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new AssertionError("cut off after " + sent + " numbers", e);
+                }
+                return sent;
+            });
+            await().until(() -> server.logLines().size() > 10);
+            server.signal("STOP");
+            Thread.sleep(2_000); // four idle timeouts
+            server.signal("CONT");
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.logLines().size() > 150);
+            sending.set(false);
+            int sent = sender.get(5, TimeUnit.SECONDS);
+            client.finish().awaitClosedByServer(CLOSE_TIMEOUT);
+            assertThat(server.logLines()).hasSize(sent);
+            assertThat(server.stderr).noneMatch(l -> l.contains("sent nothing for"));
+        }
+    }
+
+    /** After a pause of the process, one report comes for the ticks it missed, not a burst of them. */
+    @Test
+    void reportsSkipTheTicksAPauseMissed() throws Exception {
+        try (PackagedServer server = PackagedServer.start(dir, "--report-interval", "200ms")) {
+            await().until(() -> server.stdout.size() >= 3);
+            server.signal("STOP");
+            Thread.sleep(1_600); // eight ticks
+            int before = server.stdout.size();
+            long resumed = System.nanoTime();
+            server.signal("CONT");
+            await().until(() -> server.stdout.size() >= before + 4);
+            long inFirstInterval = server.stdoutArrivals.stream().skip(before)
+                    .filter(at -> at - resumed < TimeUnit.MILLISECONDS.toNanos(200)).count();
+            assertThat(inFirstInterval).as("reports within 200 ms of the resume").isBetween(1L, 2L);
+            server.requestStop();
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+        }
+    }
+
+    private static String numbers(int from, int to) {
+        StringBuilder lines = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            lines.append(String.format("%09d\n", i));
+        }
+        return lines.toString();
+    }
+
+    /** The churn of connections: served clients, and clients waiting for a slot, leave no file descriptor or thread behind. */
     @Test
     void clientsComingAndGoingLeaveTheServerAsItWas() throws Exception {
         try (PackagedServer server = PackagedServer.start(dir)) {
@@ -228,24 +392,20 @@ class ServerProcessIT {
             long threadsBefore = ourThreads(pid);
             churn(server, 400);
             await().atMost(Duration.ofSeconds(10)).until(() -> openFiles(pid) == filesBefore && ourThreads(pid) == threadsBefore);
-            assertThat(server.stderr).filteredOn(l -> l.contains("rejected")).hasSizeGreaterThanOrEqualTo(400);
+            assertThat(server.logLines()).hasSize(8 * 400); // every connection read, the waiting ones too
         }
     }
 
-    /** {@code rounds} times: 8 connections at once (5 served, 3 rejected), each sends a number. */
+    /** {@code rounds} times: 8 connections at once (5 served, 3 waiting for a slot), each sends a number of its own. */
     private static void churn(PackagedServer server, int rounds) throws IOException {
         for (int r = 0; r < rounds; r++) {
             TestClient[] clients = new TestClient[8];
             for (int c = 0; c < clients.length; c++) {
                 clients[c] = server.connect();
             }
-            for (TestClient client : clients) {
-                try {
-                    client.send("000000001\n").finish().awaitClosedByServer(CLOSE_TIMEOUT);
-                } catch (IOException rejected) {
-                    // A rejected client may see its write reset: closed unread, as it should be.
-                }
-                client.close();
+            for (int c = 0; c < clients.length; c++) {
+                clients[c].send(String.format("%09d\n", r * clients.length + c + 100)).finish().awaitClosedByServer(CLOSE_TIMEOUT);
+                clients[c].close();
             }
         }
     }

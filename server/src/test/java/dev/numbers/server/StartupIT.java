@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +33,8 @@ class StartupIT {
     @ValueSource(strings = {"--no-such-option", "--port=seventy", "--port=70000", "--max-clients=0",
         "--max-clients=2147483647", "--log=", "--log-format=fancy", "--report-interval=soon", "--report-interval=off",
         "--report-interval=0.0001", "--report-interval=PT3000000H", "--idle-timeout=-5s", "--idle-timeout=50ms",
-        "--fsync=sometimes", "--admin-port=70000", "--bind=no.such.host.invalid"})
+        "--fsync=sometimes", "--admin-port=70000", "--bind=no.such.host.invalid", "--metrics-port=9999", "--admin-port=4000",
+        "--port=9999"})
     void aBadOptionIsOneLineAndExitStatusTwo(String option) throws Exception {
         try (PackagedServer server = PackagedServer.launch(dir, option)) {
             assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(2);
@@ -143,6 +145,84 @@ class StartupIT {
             assertThat(server.process.isAlive()).isFalse();
         }
         assertThat(Files.readString(dir.resolve("numbers.log"))).isEqualTo("1\n");
+    }
+
+    /**
+     * Slots for which the heap has room, but not for the rest of the start (with the launcher's
+     * options, about 230 fit): one line, exit 1, the log untouched. Between 309 and 310 the old
+     * start filled the heap and printed an OutOfMemoryError trace from its own error path.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {250, 300, 309, 310, 311})
+    void slotsThatFillTheHeapAreOneLineAndExitStatusOne(int slots) throws Exception {
+        Files.writeString(dir.resolve("numbers.log"), "1\n");
+        try (PackagedServer server = PackagedServer.launch(dir, ServerUnderTest.defaultArgs("--max-clients", Integer.toString(slots))
+                .toArray(String[]::new))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString()
+                    .startsWith("numbers-server: not enough memory for " + slots + " client slots");
+        }
+        assertThat(Files.readString(dir.resolve("numbers.log"))).isEqualTo("1\n");
+    }
+
+    /** {@code ulimit -n 20}: too few file descriptors is said in one line (it was a trace of 31). */
+    @Test
+    void tooFewFileDescriptorsIsOneLineAndExitStatusOne() throws Exception {
+        try (PackagedServer server = PackagedServer.launchThrough(dir, List.of("bash", "-c", "ulimit -n 20 && exec \"$@\"", "--"),
+                Map.of(), ServerUnderTest.defaultArgs().toArray(String[]::new))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString()
+                    .matches("numbers-server: too few file descriptors: the limit is 20 and \\d+ are open; the server needs \\d+ more "
+                            + "for 5 client slots \\(raise the limit, ulimit -n, or use a smaller --max-clients\\)");
+        }
+    }
+
+    /** An IPv6 address where the JVM has no IPv6 (here: told to run IPv4 only): one line, not "unexpected failure". */
+    @Test
+    void anIpv6AddressWithoutIpv6IsOneLine() throws Exception {
+        try (PackagedServer server = PackagedServer.launch(dir, Map.of("NUMBERS_SERVER_JAVA_OPTS", "-Djava.net.preferIPv4Stack=true"),
+                "--bind", "::1", "--port", "0", "--admin-port", "0")) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString().isEqualTo("numbers-server: cannot listen on port 0 "
+                    + "(0:0:0:0:0:0:0:1): this machine has no IPv6 (or the JVM runs IPv4 only), so it cannot listen on an IPv6 address");
+        }
+    }
+
+    /**
+     * Started as a script's background job, with SIGINT ignored: the warning comes once the
+     * server runs, after its started line; a start that fails says only why.
+     */
+    @Test
+    void theSigintWarningComesOnlyOnceTheServerHasStarted() throws Exception {
+        List<String> sigintIgnored = List.of("bash", "-c", "trap '' INT && exec \"$@\"", "--");
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             PackagedServer failing = PackagedServer.launchThrough(dir, sigintIgnored, Map.of(),
+                     "--bind", "127.0.0.1", "--port", Integer.toString(taken.getLocalPort()), "--admin-port", "0")) {
+            assertThat(failing.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(failing.diagnostics()).singleElement().asString().contains("address already in use");
+        }
+        try (PackagedServer server = PackagedServer.launchThrough(dir, sigintIgnored, Map.of(),
+                ServerUnderTest.defaultArgs().toArray(String[]::new))) {
+            server.awaitStarted();
+            await().until(() -> server.stderr.size() >= 2);
+            assertThat(server.stderr.get(0)).contains("INFO  started port=");
+            assertThat(server.stderr.get(1)).endsWith("WARN  SIGINT is ignored by this process (a background job of a script?): "
+                    + "stop it with SIGTERM");
+            server.requestStop();
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
+        }
+    }
+
+    /** A FIFO as the log would wait for a reader: it is refused in one line instead. */
+    @Test
+    void aFifoAsTheLogIsRefusedInOneLine() throws Exception {
+        Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve("numbers.log").toString()).start();
+        Skip.unless(mkfifo.waitFor() == 0, "mkfifo is not available on this machine");
+        try (PackagedServer server = PackagedServer.launch(dir, ServerUnderTest.defaultArgs().toArray(String[]::new))) {
+            assertThat(server.awaitExit(EXIT_TIMEOUT)).isEqualTo(1);
+            assertThat(server.diagnostics()).singleElement().asString().isEqualTo(
+                    "numbers-server: cannot create log file numbers.log: is a FIFO; the log must be a regular file (or /dev/null)");
+        }
     }
 
     @Test

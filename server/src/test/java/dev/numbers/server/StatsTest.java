@@ -16,12 +16,10 @@ class StatsTest {
         stats.clientConnected();
         stats.clientConnected();
         stats.clientDisconnected();
-        stats.clientRejected();
         stats.invalidInputClosed();
         assertThat(stats.uniqueTotal()).isEqualTo(6);
         assertThat(stats.duplicateTotal()).isEqualTo(5);
         assertThat(stats.connectedClients()).isEqualTo(1);
-        assertThat(stats.rejectedClients()).isEqualTo(1);
         assertThat(stats.invalidClosed()).isEqualTo(1);
     }
 
