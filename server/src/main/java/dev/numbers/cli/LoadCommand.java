@@ -39,7 +39,7 @@ public final class LoadCommand implements Callable<Integer> {
 
     /** What --sink ignores, so naming one with it is a mistake worth a line. */
     private static final List<String> LOAD_ONLY_OPTIONS =
-            List.of("--clients", "--count", "--duration", "--range", "--seed", "--terminate", "--verify");
+            List.of("--clients", "--count", "--duration", "--range", "--seed", "--terminate", "--verify", "--reconnect-every");
 
     @Spec
     private CommandSpec spec;
@@ -84,6 +84,18 @@ public final class LoadCommand implements Callable<Integer> {
                     + "the verdict on stdout.")
     private Path verify;
 
+    // The churn clock needs the log; it takes it from --verify rather than from an option of its
+    // own (--await-log LOG): the wait needs the unique set's size, which is the set --verify lists
+    // anyway, so one option names the log once, the set is listed once, and a run that waited can
+    // also say whether the log is right, for the price of reading it once more.
+    @Option(names = "--reconnect-every", paramLabel = "N",
+            description = "Churn: each client sends its payload over a new connection every N numbers, 1 to --count, "
+                    + "half-closing each as soon as it is written and going on without waiting for the server, except "
+                    + "for its last. Needs --verify: the clock stops when that log holds every number sent, and a log "
+                    + "that stops growing for " + LoadGenerator.LOG_STALL_TIMEOUT_MS / 1000 + " s short of it fails the "
+                    + "run. Not with --duration. Without it: one connection per client.")
+    private Long reconnectEvery;
+
     @Option(names = "--sink", description = "Run a null server on --host and --port instead: accept, read, discard, "
             + "to measure the ceiling of this machine. Ctrl+C or SIGTERM stops it, after a summary on stderr.")
     private boolean sink;
@@ -103,7 +115,8 @@ public final class LoadCommand implements Callable<Integer> {
         }
         LoadGenerator.Plan plan;
         try {
-            plan = new LoadGenerator.Plan(host, port, clients, count, duration, range, seed, terminate, verify, !noProgress);
+            plan = new LoadGenerator.Plan(host, port, clients, count, duration, range, seed, terminate, verify, !noProgress,
+                    reconnectEvery);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

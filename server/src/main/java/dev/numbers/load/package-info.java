@@ -1,10 +1,11 @@
 /**
  * The load generator ({@code numbers-server load}): a {@link dev.numbers.load.LoadGenerator.Plan}
  * becomes a {@code Workload} (every client's lines, generated before the clock starts), a
- * {@code LoadRun} sends it, one thread and connection per client, and times it end to end;
- * {@code LogVerifier} then checks the server's log against what was sent. Each long phase has a
- * {@code Progress} line on stderr; the summary and the verdict go to stdout. {@link
- * dev.numbers.load.Sink} is the null server that measures the machine's ceiling, stopped by its
+ * {@code LoadRun} sends it, one thread and connection per client (with churn, a new connection
+ * every N numbers), and times it end to end; a churn run's clock stops when {@code LogWait} sees
+ * the log reach the size of the unique numbers sent; {@code LogVerifier} then checks the
+ * server's log against what was sent. Each long phase has a {@code Progress} line on stderr;
+ * the summary and the verdict go to stdout. {@link dev.numbers.load.Sink} is the null server that measures the machine's ceiling, stopped by its
  * caller (the command line routes SIGINT and SIGTERM to it). It shares no code with the server,
  * so that it cannot share its mistakes.
  */

@@ -2,6 +2,7 @@ package dev.numbers.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.numbers.load.LoggingServer;
 import dev.numbers.server.NumberServer;
 import dev.numbers.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +27,8 @@ class LoadCommandTest {
 
     /** What bench/run.sh reads from stdout. */
     private static final Pattern BENCH_SUMMARY = Pattern.compile("^load: [0-9]+ numbers in [0-9.]+ s: ([0-9]+) numbers/s.*");
+    /** The whole summary of a run with one connection per client, which scripts parse too. */
+    private static final Pattern SUMMARY = Pattern.compile("load: \\d+ numbers in \\d+\\.\\d{3} s: \\d+ numbers/s, \\d+\\.\\d MB/s");
 
     @TempDir
     Path dir;
@@ -67,6 +70,12 @@ class LoadCommandTest {
         "--sink --port 65536                   | load: --port must be 0 to 65535, got 65536 (see --help)",
         "--sink --port 65536 --verify x.log    | load: --sink only listens and reads: --verify is for a load run (see --help)",
         "--sink --port 65536 --count 5         | load: --sink only listens and reads: --count is for a load run (see --help)",
+        "--sink --port 65536 --reconnect-every 5 | load: --sink only listens and reads: --reconnect-every is for a load run (see --help)",
+        "--reconnect-every 0 --count 10 --verify x.log --port 1  | load: --reconnect-every must be 1 to --count (10), got 0 (see --help)",
+        "--reconnect-every -3 --count 10 --verify x.log --port 1 | load: --reconnect-every must be 1 to --count (10), got -3 (see --help)",
+        "--reconnect-every 11 --count 10 --verify x.log --port 1 | load: --reconnect-every must be 1 to --count (10), got 11 (see --help)",
+        "--reconnect-every 5 --count 10 --port 1 | load: --reconnect-every needs --verify LOG: the clock stops when the server's log holds every number sent (see --help)",
+        "--reconnect-every 5 --count 10 --verify x.log --duration 1s --port 1 | load: --reconnect-every sends each payload once: leave out --duration (see --help)",
         "--clients x                           | load: Invalid value for option '--clients': 'x' is not an int (see --help)",
         "--port                                | load: Missing required parameter for option '--port' (PORT) (see --help)",
     })
@@ -110,8 +119,27 @@ class LoadCommandTest {
         assertThat(server.awaitExit()).isEqualTo(NumberServer.Outcome.STOPPED);
         assertThat(result.status()).as("stderr: %s", result.err()).isEqualTo(ExitStatus.OK.code());
         assertThat(result.out().lines()).satisfiesExactly(
-                l -> assertThat(l).matches(BENCH_SUMMARY),
+                l -> assertThat(l).matches(BENCH_SUMMARY).matches(SUMMARY),
                 l -> assertThat(l).matches("verify: OK, the log holds exactly the \\d+ unique numbers sent, once each"));
+    }
+
+    @Test
+    void churnReconnectsEveryNNumbersAndAddsTheConnectionsToTheSummaryScriptsParse() throws Exception {
+        Path log = dir.resolve("numbers.log");
+        try (LoggingServer server = LoggingServer.start(log)) {
+            Result result = load("--port", Integer.toString(server.port()), "--clients", "2", "--count", "2500",
+                    "--reconnect-every", "1000", "--no-progress", "--verify", log.toString());
+
+            assertThat(result.status()).as("stderr: %s", result.err()).isEqualTo(ExitStatus.OK.code());
+            assertThat(server.connections()).isEqualTo(2 * 3);
+            assertThat(server.lines()).isEqualTo(2 * 2500);
+            assertThat(result.out().lines()).satisfiesExactly(
+                    l -> assertThat(l).matches(BENCH_SUMMARY)
+                            .matches(SUMMARY.pattern() + ", 6 connections, \\d+ connections/s")
+                            .startsWith("load: 5000 numbers in "),
+                    l -> assertThat(l).matches("verify: OK, the log holds exactly the \\d+ unique numbers sent, once each"));
+            assertThat(result.errorLines()).isEmpty();
+        }
     }
 
     @Test

@@ -1,0 +1,171 @@
+package dev.numbers.load;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.BitSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A numbers server small enough to trust, for the load generator's tests: one thread,
+ * "logging-server", accepts a connection, reads it to its end, appends the numbers it has not
+ * seen to the log (stripped, one write per connection), and closes it, then takes the next.
+ * Connections a churn client did not wait for queue in the backlog meanwhile, as they would at a
+ * busy server. On purpose, it can lose one connection (read it, log nothing), or log the first
+ * connection's numbers last, once no connection has come for 300 ms: after every other
+ * connection, the last ones included, has been closed. It counts the connections and the lines
+ * it read; any failure is kept for {@link #close} to throw.
+ */
+public final class LoggingServer implements AutoCloseable {
+
+    /** Room for every connection of a test's churn run, queued while one is read. */
+    private static final int BACKLOG = 1_000;
+    private static final int DIGITS = 9;
+    /** How long without a new connection before the first one's numbers are logged, if held. */
+    private static final int IDLE_MS = 300;
+
+    private final ServerSocket listener;
+    private final Path log;
+    private final long lose;
+    private final boolean firstLast;
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong lines = new AtomicLong();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final BitSet seen = new BitSet();
+    private final Thread thread;
+
+    private LoggingServer(ServerSocket listener, Path log, long lose, boolean firstLast) {
+        this.listener = listener;
+        this.log = log;
+        this.lose = lose;
+        this.firstLast = firstLast;
+        this.thread = new Thread(this::serve, "logging-server");
+    }
+
+    /** Listens on a port of the OS's choice on 127.0.0.1 and logs to {@code log}, created empty. */
+    public static LoggingServer start(Path log) throws IOException {
+        return start(log, 0, false);
+    }
+
+    /** The same, except that the {@code lose}-th connection (from 1) is read and not logged. */
+    public static LoggingServer losing(Path log, long lose) throws IOException {
+        return start(log, lose, false);
+    }
+
+    /** The same, except that the first connection's numbers are logged after every other connection. */
+    public static LoggingServer loggingFirstLast(Path log) throws IOException {
+        return start(log, 0, true);
+    }
+
+    private static LoggingServer start(Path log, long lose, boolean firstLast) throws IOException {
+        Files.write(log, new byte[0]);
+        ServerSocket listener = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
+        if (firstLast) {
+            listener.setSoTimeout(IDLE_MS);
+        }
+        LoggingServer server = new LoggingServer(listener, log, lose, firstLast);
+        server.thread.start();
+        return server;
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
+    /** Connections accepted so far. */
+    public long connections() {
+        return connections.get();
+    }
+
+    /** Number lines read so far, repeats and lost ones included. */
+    public long lines() {
+        return lines.get();
+    }
+
+    private void serve() {
+        StringBuilder held = null;
+        try {
+            while (true) {
+                Socket connection;
+                try {
+                    connection = listener.accept();
+                } catch (SocketTimeoutException e) {
+                    if (held != null) { // idle: every connection but the first has been served
+                        append(held);
+                        held = null;
+                    }
+                    continue;
+                }
+                try (connection) {
+                    long number = connections.incrementAndGet();
+                    StringBuilder fresh = new StringBuilder();
+                    read(connection.getInputStream(), fresh);
+                    if (firstLast && number == 1) {
+                        held = fresh;
+                    } else if (number != lose) {
+                        append(fresh);
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            if (!listener.isClosed()) {
+                failure.set(e);
+            } // else: close() ended the accept, which is how this server stops
+        } catch (IOException | RuntimeException e) {
+            failure.set(e);
+        }
+    }
+
+    private void append(CharSequence numbers) throws IOException {
+        try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.APPEND)) {
+            out.write(numbers.toString().getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** Reads lines of nine digits to the end of the stream; the new numbers go to {@code fresh}, stripped. */
+    private void read(InputStream stream, StringBuilder fresh) throws IOException {
+        InputStream in = new BufferedInputStream(stream);
+        String newline = new String(Workload.NEWLINE, StandardCharsets.US_ASCII);
+        byte[] line = new byte[DIGITS + Workload.NEWLINE.length];
+        while (true) {
+            int got = in.readNBytes(line, 0, line.length);
+            if (got == 0) {
+                return;
+            }
+            if (got < line.length) {
+                throw new IOException("a partial line of " + got + " bytes");
+            }
+            int number = Integer.parseInt(new String(line, 0, DIGITS, StandardCharsets.US_ASCII));
+            lines.incrementAndGet();
+            if (!seen.get(number)) {
+                seen.set(number);
+                fresh.append(number).append(newline);
+            }
+        }
+    }
+
+    /** Stops accepting and waits for the thread; throws what it failed with, if anything. */
+    @Override
+    public void close() throws Exception {
+        listener.close();
+        thread.join(10_000);
+        Throwable failed = failure.get();
+        if (failed instanceof Exception e) {
+            throw e;
+        }
+        if (failed != null) {
+            throw new AssertionError("the logging server failed", failed);
+        }
+    }
+}
