@@ -1,33 +1,38 @@
-package dev.numbers.cli;
+package dev.numbers.load;
 
-import dev.numbers.load.LoadGenerator;
-import dev.numbers.load.Sink;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code numbers-server load}: the load generator's command line ({@link LoadGenerator}), and
- * the null server ({@link Sink}) with {@code --sink}, which SIGINT and SIGTERM stop
- * ({@link Signals}) after a summary line.
+ * The load generator's command line, {@code numbers-server load} ({@code java -jar
+ * numbers-load.jar}, the launcher's {@code load}): a {@link LoadGenerator} run, or with
+ * {@code --sink} the null server ({@link Sink}), which SIGINT and SIGTERM stop after a summary
+ * line (a JVM shutdown hook). {@link #run} returns the status instead of exiting, for tests.
  *
- * <p>Exit status: {@link ExitStatus#OK} when every client finished (and the log verified, with
- * {@code --verify}), or the sink was stopped; {@link ExitStatus#FAILURE} when a client failed,
- * the log is not the expected set, or the sink could not listen; {@link ExitStatus#USAGE} for a
- * bad command line. Every error is one line on stderr starting {@code load: }; a bad command line
- * ends with {@code (see --help)}, as the server's do ({@link Main} prints those for both).
+ * <p>Exit status, as numbers-server's: {@link #EXIT_OK} when every client finished (and the log
+ * verified, with {@code --verify}), or the sink was stopped; {@link #EXIT_FAILURE} when a client
+ * failed, the log is not the expected set, or the sink could not listen; {@link #EXIT_USAGE} for
+ * a bad command line. Every error is one line on stderr starting {@code load: }; a bad command
+ * line ends with {@code (see --help)}, as the server's do.
  */
-@Command(name = "load",
+@Command(name = "numbers-server load",
         sortOptions = false,
         showDefaultValues = true,
         usageHelpAutoWidth = true,
@@ -37,6 +42,12 @@ import picocli.CommandLine.Spec;
                 + "stderr, the summary and the --verify verdict to stdout.%n")
 public final class LoadCommand implements Callable<Integer> {
 
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+    /** What every error line starts with: the word users type, whatever runs it. */
+    private static final String PREFIX = "load: ";
+
     /** What --sink ignores, so naming one with it is a mistake worth a line. */
     private static final List<String> LOAD_ONLY_OPTIONS =
             List.of("--clients", "--count", "--duration", "--range", "--seed", "--terminate", "--verify", "--reconnect-every");
@@ -44,7 +55,7 @@ public final class LoadCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", converter = Main.AddressConverter.class,
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
             description = "Server to load (with --sink: the address to listen on).")
     private InetAddress host;
 
@@ -63,7 +74,7 @@ public final class LoadCommand implements Callable<Integer> {
                     + "2 GB, generated before the clock starts). With --duration: the payload each client repeats.")
     private long count;
 
-    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.NeverOff.class,
+    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Send for this long, repeating each payload, instead of sending it once (30s, 2m).")
     private Duration duration;
 
@@ -107,6 +118,32 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     private boolean help;
 
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit status. */
+    static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new LoadCommand());
+        commandLine.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println(PREFIX + e.getMessage() + " (see --help)");
+            err.flush();
+            return EXIT_USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            PrintWriter err = cmd.getErr();
+            err.println(PREFIX + "unexpected failure, please report it: " + e);
+            err.flush();
+            return EXIT_FAILURE;
+        });
+        return commandLine;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
@@ -121,7 +158,7 @@ public final class LoadCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         boolean ok = LoadGenerator.run(plan, spec.commandLine().getOut(), err);
-        return (ok ? ExitStatus.OK : ExitStatus.FAILURE).code();
+        return ok ? EXIT_OK : EXIT_FAILURE;
     }
 
     /** Serves until SIGINT or SIGTERM; the sink prints its summary before this returns. */
@@ -140,17 +177,56 @@ public final class LoadCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.println("load: --sink cannot listen on " + host.getHostAddress() + " port " + port + ": " + e.getMessage());
             err.flush();
-            return ExitStatus.FAILURE.code();
+            return EXIT_FAILURE;
         }
+        // SIGINT and SIGTERM run the JVM's shutdown hooks, which cannot tell them apart. The hook
+        // ends the process with the status a stopped sink has always had, 0, not the JVM's 128 +
+        // signal: the main thread cannot (an exit while the hooks run blocks), and the hook is
+        // the last thing to run.
+        Thread onSignal = new Thread(() -> {
+            server.stop("a signal");
+            server.awaitServed();
+            Runtime.getRuntime().halt(EXIT_OK);
+        }, "sink-stop");
         try (server) {
             // Before the listening line, which is what a script waits for before it may signal.
-            Signals.onStop(server::stop, server::awaitServed);
+            Runtime.getRuntime().addShutdownHook(onSignal);
             server.serve(err);
-            return ExitStatus.OK.code();
+            return EXIT_OK;
         } catch (IOException e) {
             err.println("load: --sink stopped accepting connections: " + e.getMessage());
             err.flush();
-            return ExitStatus.FAILURE.code();
+            return EXIT_FAILURE;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // A signal stopped the sink: the hook is running, and ends the process itself.
+            }
+        }
+    }
+
+    /**
+     * {@code --duration}: a number with an optional unit, {@code ms}, {@code s} (the default),
+     * {@code m} or {@code h}: {@code 30s}, {@code 2m}, {@code 1.5}. The range is the plan's to check.
+     */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        private static final Pattern AMOUNT_AND_UNIT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+        @Override
+        public Duration convert(String value) {
+            Matcher matcher = AMOUNT_AND_UNIT.matcher(value.trim().toLowerCase(Locale.ROOT));
+            if (!matcher.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a duration (examples: 30s, 2m)");
+            }
+            double nanosPerUnit = switch (matcher.group(2) == null ? "s" : matcher.group(2)) {
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+            };
+            // Past Long.MAX_VALUE nanoseconds (292 years) round saturates: a duration no run outlives.
+            return Duration.ofNanos(Math.round(Double.parseDouble(matcher.group(1)) * nanosPerUnit));
         }
     }
 }

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -24,8 +26,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Connections a churn client did not wait for queue in the backlog meanwhile, as they would at a
  * busy server. On purpose, it can lose one connection (read it, log nothing), or log the first
  * connection's numbers last, once no connection has come for 300 ms: after every other
- * connection, the last ones included, has been closed. It counts the connections and the lines
- * it read; any failure is kept for {@link #close} to throw.
+ * connection, the last ones included, has been closed. A line {@code terminate} stops it, as it
+ * stops numbers-server. It counts the connections and the lines it read; any failure is kept for
+ * {@link #close} to throw.
  */
 public final class LoggingServer implements AutoCloseable {
 
@@ -42,6 +45,7 @@ public final class LoggingServer implements AutoCloseable {
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong lines = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CountDownLatch terminated = new CountDownLatch(1);
     private final BitSet seen = new BitSet();
     private final Thread thread;
 
@@ -88,6 +92,11 @@ public final class LoggingServer implements AutoCloseable {
         return connections.get();
     }
 
+    /** Waits up to 10 s for a {@code terminate} line; true if one came. */
+    public boolean awaitTerminate() throws InterruptedException {
+        return terminated.await(10, TimeUnit.SECONDS);
+    }
+
     /** Number lines read so far, repeats and lost ones included. */
     public long lines() {
         return lines.get();
@@ -110,7 +119,11 @@ public final class LoggingServer implements AutoCloseable {
                 try (connection) {
                     long number = connections.incrementAndGet();
                     StringBuilder fresh = new StringBuilder();
-                    read(connection.getInputStream(), fresh);
+                    boolean terminate = read(connection.getInputStream(), fresh);
+                    if (terminate) {
+                        terminated.countDown();
+                        return;
+                    }
                     if (firstLast && number == 1) {
                         held = fresh;
                     } else if (number != lose) {
@@ -133,20 +146,27 @@ public final class LoggingServer implements AutoCloseable {
         }
     }
 
-    /** Reads lines of nine digits to the end of the stream; the new numbers go to {@code fresh}, stripped. */
-    private void read(InputStream stream, StringBuilder fresh) throws IOException {
+    /**
+     * Reads lines of nine digits to the end of the stream; the new numbers go to {@code fresh},
+     * stripped. True if it read {@code terminate} instead, the end of the serving.
+     */
+    private boolean read(InputStream stream, StringBuilder fresh) throws IOException {
         InputStream in = new BufferedInputStream(stream);
         String newline = new String(Workload.NEWLINE, StandardCharsets.US_ASCII);
         byte[] line = new byte[DIGITS + Workload.NEWLINE.length];
         while (true) {
             int got = in.readNBytes(line, 0, line.length);
             if (got == 0) {
-                return;
+                return false;
             }
             if (got < line.length) {
                 throw new IOException("a partial line of " + got + " bytes");
             }
-            int number = Integer.parseInt(new String(line, 0, DIGITS, StandardCharsets.US_ASCII));
+            String digits = new String(line, 0, DIGITS, StandardCharsets.US_ASCII);
+            if (digits.equals("terminate")) {
+                return true;
+            }
+            int number = Integer.parseInt(digits);
             lines.incrementAndGet();
             if (!seen.get(number)) {
                 seen.set(number);
