@@ -38,8 +38,9 @@ import picocli.CommandLine.TypeConversionException;
         usageHelpAutoWidth = true,
         description = "Sends numbers to a numbers-server from several clients at once and reports the rate, "
                 + "end to end: the clock stops when the server has closed every connection after reading "
-                + "all of it, which for numbers-server means every number is in its log. Progress goes to "
-                + "stderr, the summary and the --verify verdict to stdout.%n")
+                + "all of it, which for numbers-server means every number is in its log; connections it leaves "
+                + "open, closing none for " + LoadGenerator.CLOSE_TIMEOUT_MS / 1000 + " s, fail the run. Progress "
+                + "goes to stderr, the summary and the --verify verdict to stdout.%n")
 public final class LoadCommand implements Callable<Integer> {
 
     static final int EXIT_OK = 0;
@@ -95,16 +96,12 @@ public final class LoadCommand implements Callable<Integer> {
                     + "the verdict on stdout.")
     private Path verify;
 
-    // The churn clock needs the log; it takes it from --verify rather than from an option of its
-    // own (--await-log LOG): the wait needs the unique set's size, which is the set --verify lists
-    // anyway, so one option names the log once, the set is listed once, and a run that waited can
-    // also say whether the log is right, for the price of reading it once more.
     @Option(names = "--reconnect-every", paramLabel = "N",
             description = "Churn: each client sends its payload over a new connection every N numbers, 1 to --count, "
-                    + "half-closing each as soon as it is written and going on without waiting for the server, except "
-                    + "for its last. Needs --verify: the clock stops when that log holds every number sent, and a log "
-                    + "that stops growing for " + LoadGenerator.LOG_STALL_TIMEOUT_MS / 1000 + " s short of it fails the "
-                    + "run. Not with --duration. Without it: one connection per client.")
+                    + "half-closing each as soon as it is written and going on without waiting for the server; one "
+                    + "thread waits for the server to close them all, and the clock stops when it has. Each "
+                    + "connection not closed yet holds a file descriptor (ulimit -n). Not with --duration. Without "
+                    + "it: one connection per client.")
     private Long reconnectEvery;
 
     @Option(names = "--sink", description = "Run a null server on --host and --port instead: accept, read, discard, "

@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -36,11 +34,12 @@ public final class LoadGenerator {
     /** Numbers added to the expected set between two looks of the progress line. */
     private static final long LISTING_CHUNK = 1_000_000;
     /**
-     * How long a churn run waits for a log that has stopped growing before it fails: far longer
-     * than any pause of a working server (a forced write, a collection), and short enough that a
-     * server that lost numbers is named promptly.
+     * How long a run waits with connections written and none closed by the server (nor any new
+     * one written) before it fails: far longer than any pause of a working server (a forced
+     * write, a collection), and short enough that a server that holds connections open is named
+     * promptly.
      */
-    public static final long LOG_STALL_TIMEOUT_MS = 10_000;
+    public static final long CLOSE_TIMEOUT_MS = 10_000;
 
     /**
      * A load run; the constructor checks every part.
@@ -56,8 +55,7 @@ public final class LoadGenerator {
      * @param verify    the server's log to check afterwards, or null
      * @param progress  progress lines on {@code err} (sending, and verifying)
      * @param reconnectEvery null: one connection per client; else churn, a new connection every
-     *                  this many numbers, 1 to {@code count}, which needs {@code verify} (the
-     *                  clock stops when that log is complete) and no {@code duration}
+     *                  this many numbers, 1 to {@code count}, without {@code duration}
      * @throws IllegalArgumentException for a part out of range; the message names its option:
      *         {@code --clients must be 1 to 1024, got 0}
      */
@@ -84,10 +82,6 @@ public final class LoadGenerator {
                 if (reconnectEvery < 1 || reconnectEvery > count) {
                     throw new IllegalArgumentException("--reconnect-every must be 1 to --count (" + count + "), got " + reconnectEvery);
                 }
-                if (verify == null) {
-                    throw new IllegalArgumentException("--reconnect-every needs --verify LOG: the clock stops when the "
-                            + "server's log holds every number sent");
-                }
                 if (duration != null) {
                     throw new IllegalArgumentException("--reconnect-every sends each payload once: leave out --duration");
                 }
@@ -109,17 +103,17 @@ public final class LoadGenerator {
     /**
      * Runs {@code plan}: generates the payloads, sends them, prints the summary, then sends
      * {@code terminate} and verifies the log if asked. Every failure is a line on {@code err}.
-     * With churn the numbers to expect are listed before the clock starts, and the clock stops
-     * when the log is complete; a log that stops growing for 10 s short of it fails the run.
+     * The clock stops when the server has closed every connection; connections it leaves open,
+     * closing none for 10 s, fail the run.
      *
      * @return true if every client finished (and terminate was sent, and the log verified)
      */
     public static boolean run(Plan plan, PrintWriter out, PrintWriter err) throws InterruptedException {
-        return run(plan, out, err, TimeUnit.MILLISECONDS.toNanos(LOG_STALL_TIMEOUT_MS));
+        return run(plan, out, err, TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MS));
     }
 
-    /** {@link #run(Plan, PrintWriter, PrintWriter)}, with a churn run's stall timeout its own. */
-    static boolean run(Plan plan, PrintWriter out, PrintWriter err, long logStallNanos) throws InterruptedException {
+    /** {@link #run(Plan, PrintWriter, PrintWriter)}, with the close timeout its own. */
+    static boolean run(Plan plan, PrintWriter out, PrintWriter err, long closeTimeoutNanos) throws InterruptedException {
         long generateStart = System.nanoTime();
         Workload workload;
         try {
@@ -132,26 +126,11 @@ public final class LoadGenerator {
         err.printf(Locale.ROOT, "load: generated %d x %,d numbers over [0, %d) with seed %d in %.1f s%n",
                 plan.clients(), plan.count(), plan.range(), plan.seed(), (System.nanoTime() - generateStart) / 1e9);
 
-        // A churn run's clock waits for the log, so what it must hold is known before the clock starts.
-        long[] expected = plan.churn() ? listExpected(plan, workload, allLines(workload), "to send", err) : null;
-
-        LoadRun run = new LoadRun(plan.server(), workload, plan.duration(), plan.reconnectEvery());
+        LoadRun run = new LoadRun(plan.server(), workload, plan.duration(), plan.reconnectEvery(), closeTimeoutNanos);
         LoadRun.Result result = withProgress(plan, err, Progress.sending(run::linesSentSoFar,
                 plan.duration() == null ? plan.count() * plan.clients() : 0,
                 plan.duration() == null ? 0 : plan.duration().toNanos()), run::run);
-        List<String> failures = new ArrayList<>(result.failures());
-        if (failures.isEmpty() && plan.churn()) {
-            LogWait wait = new LogWait(plan.verify(), LogWait.Expected.of(expected, Workload.NEWLINE), Workload.NEWLINE,
-                    logStallNanos);
-            try {
-                wait.await();
-                result = result.endingAt(System.nanoTime());
-            } catch (LogWait.Incomplete e) {
-                failures.add(e.getMessage());
-            } catch (IOException e) {
-                failures.add("cannot watch " + plan.verify() + ": " + describe(e));
-            }
-        }
+        List<String> failures = result.failures();
         if (!failures.isEmpty()) {
             // One line per failure; the last says what the failure cancels, if anything.
             String skipped = plan.terminate() && plan.verify() != null ? "; not sending terminate, not verifying"
@@ -177,10 +156,7 @@ public final class LoadGenerator {
         if (plan.verify() != null) {
             try {
                 long logBytes = Files.size(plan.verify()); // before the listing: a missing log fails at once
-                if (expected == null) {
-                    expected = listExpected(plan, workload, result.linesSent(), "sent", err);
-                }
-                LogVerifier.Verdict verdict = readLog(plan, expected, logBytes, err);
+                LogVerifier.Verdict verdict = readLog(plan, listExpected(plan, workload, result, err), logBytes, err);
                 out.println(verdict.describe());
                 out.flush();
                 return verdict.ok();
@@ -218,20 +194,18 @@ public final class LoadGenerator {
     /**
      * The check, in two phases that each take a while for a large run (for 5 x 20 M numbers,
      * tens of seconds: each number is a cache miss in a 125 MB set), so each has a progress line:
-     * listing the numbers sent into the expected set (after the run; before it with churn), then
-     * reading the log. This is the first.
-     *
-     * @param lines how many lines of each client's payload to list (a duration repeats them)
-     * @param sent  what the progress line calls them: "sent", "to send"
+     * listing the numbers sent into the expected set, then reading the log. This is the first;
+     * a duration repeats each payload, whose lines are listed once.
      */
-    private static long[] listExpected(Plan plan, Workload workload, long[] lines, String sent, PrintWriter err) {
+    private static long[] listExpected(Plan plan, Workload workload, LoadRun.Result result, PrintWriter err) {
+        long[] lines = result.linesSent();
         long toList = 0;
         for (int c = 0; c < workload.clients(); c++) {
             toList += Math.min(lines[c], workload.linesPerClient());
         }
         AtomicLong listed = new AtomicLong();
         long[] expected = new long[(workload.range() + 63) >>> 6];
-        return withProgress(plan, err, Progress.listing(listed::get, toList, sent), () -> {
+        return withProgress(plan, err, Progress.listing(listed::get, toList), () -> {
             for (int c = 0; c < workload.clients(); c++) {
                 long clientLines = Math.min(lines[c], workload.linesPerClient());
                 for (long from = 0; from < clientLines; from += LISTING_CHUNK) {
@@ -250,13 +224,6 @@ public final class LoadGenerator {
         AtomicLong read = new AtomicLong();
         return withProgress(plan, err, Progress.reading(read::get, logBytes),
                 () -> LogVerifier.verify(plan.verify(), expected, Workload.NEWLINE, read::set));
-    }
-
-    /** Every line of every client's payload. */
-    private static long[] allLines(Workload workload) {
-        long[] lines = new long[workload.clients()];
-        Arrays.fill(lines, workload.linesPerClient());
-        return lines;
     }
 
     /** A phase of the run that has a progress line. */

@@ -64,15 +64,11 @@ final class Progress implements AutoCloseable {
         };
     }
 
-    /**
-     * Collecting the numbers sent: {@code verify: listed 40,000,000 of 100,000,000 numbers sent (40%)};
-     * {@code sent} says which ("sent", or "to send" for a churn run, which lists them first).
-     */
-    static Supplier<String> listing(LongSupplier listed, long total, String sent) {
+    /** Collecting the numbers sent: {@code verify: listed 40,000,000 of 100,000,000 numbers sent (40%)}. */
+    static Supplier<String> listing(LongSupplier listed, long total) {
         return () -> {
             long done = listed.getAsLong();
-            return String.format(Locale.ROOT, "verify: listed %,d of %,d numbers %s (%d%%)", done, total, sent,
-                    percent(done, total));
+            return String.format(Locale.ROOT, "verify: listed %,d of %,d numbers sent (%d%%)", done, total, percent(done, total));
         };
     }
 

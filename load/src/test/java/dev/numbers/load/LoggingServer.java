@@ -24,24 +24,28 @@ import java.util.concurrent.atomic.AtomicReference;
  * "logging-server", accepts a connection, reads it to its end, appends the numbers it has not
  * seen to the log (stripped, one write per connection), and closes it, then takes the next.
  * Connections a churn client did not wait for queue in the backlog meanwhile, as they would at a
- * busy server. On purpose, it can lose one connection (read it, log nothing), or log the first
- * connection's numbers last, once no connection has come for 300 ms: after every other
- * connection, the last ones included, has been closed. A line {@code terminate} stops it, as it
- * stops numbers-server. It counts the connections and the lines it read; any failure is kept for
- * {@link #close} to throw.
+ * busy server. On purpose, it can lose one connection (read it, log nothing), reset one (read
+ * and log it, then close it with a reset), or hold one open after reading and logging it: until
+ * no connection has come for 300 ms, after every other connection, the last ones included, has
+ * been closed; or until {@link #close}. A line
+ * {@code terminate} stops it, as it stops numbers-server. It counts the connections and the
+ * lines it read; any failure is kept for {@link #close} to throw.
  */
 public final class LoggingServer implements AutoCloseable {
 
     /** Room for every connection of a test's churn run, queued while one is read. */
     private static final int BACKLOG = 1_000;
     private static final int DIGITS = 9;
-    /** How long without a new connection before the first one's numbers are logged, if held. */
+    /** How long without a new connection before the one held is closed, if it is to be. */
     private static final int IDLE_MS = 300;
 
     private final ServerSocket listener;
     private final Path log;
     private final long lose;
-    private final boolean firstLast;
+    private final long hold;
+    private final long reset;
+    private volatile long releasedAtNanos;
+    private volatile Socket held;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong lines = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -49,38 +53,55 @@ public final class LoggingServer implements AutoCloseable {
     private final BitSet seen = new BitSet();
     private final Thread thread;
 
-    private LoggingServer(ServerSocket listener, Path log, long lose, boolean firstLast) {
+    private LoggingServer(ServerSocket listener, Path log, long lose, long hold, long reset) {
         this.listener = listener;
         this.log = log;
         this.lose = lose;
-        this.firstLast = firstLast;
+        this.hold = hold;
+        this.reset = reset;
         this.thread = new Thread(this::serve, "logging-server");
     }
 
     /** Listens on a port of the OS's choice on 127.0.0.1 and logs to {@code log}, created empty. */
     public static LoggingServer start(Path log) throws IOException {
-        return start(log, 0, false);
+        return start(log, 0, 0, 0, false);
     }
 
     /** The same, except that the {@code lose}-th connection (from 1) is read and not logged. */
     public static LoggingServer losing(Path log, long lose) throws IOException {
-        return start(log, lose, false);
+        return start(log, lose, 0, 0, false);
     }
 
-    /** The same, except that the first connection's numbers are logged after every other connection. */
-    public static LoggingServer loggingFirstLast(Path log) throws IOException {
-        return start(log, 0, true);
+    /** The same, except that the first connection is closed after every other ({@link #firstClosedAtNanos}). */
+    public static LoggingServer closingFirstLast(Path log) throws IOException {
+        return start(log, 0, 1, 0, true);
     }
 
-    private static LoggingServer start(Path log, long lose, boolean firstLast) throws IOException {
+    /** The same, except that the {@code hold}-th connection (from 1) is read and logged, and never closed. */
+    public static LoggingServer neverClosing(Path log, long hold) throws IOException {
+        return start(log, 0, hold, 0, false);
+    }
+
+    /** The same, except that the {@code reset}-th connection (from 1) is read and logged, then reset. */
+    public static LoggingServer resetting(Path log, long reset) throws IOException {
+        return start(log, 0, 0, reset, false);
+    }
+
+    private static LoggingServer start(Path log, long lose, long hold, long reset, boolean releaseWhenIdle)
+            throws IOException {
         Files.write(log, new byte[0]);
         ServerSocket listener = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
-        if (firstLast) {
-            listener.setSoTimeout(IDLE_MS);
+        if (releaseWhenIdle) {
+            listener.setSoTimeout(IDLE_MS); // an accept that times out is the idle moment
         }
-        LoggingServer server = new LoggingServer(listener, log, lose, firstLast);
+        LoggingServer server = new LoggingServer(listener, log, lose, hold, reset);
         server.thread.start();
         return server;
+    }
+
+    /** When {@link #closingFirstLast}'s server began to close the first connection ({@link System#nanoTime}); 0 before. */
+    public long firstClosedAtNanos() {
+        return releasedAtNanos;
     }
 
     public int port() {
@@ -103,31 +124,39 @@ public final class LoggingServer implements AutoCloseable {
     }
 
     private void serve() {
-        StringBuilder held = null;
         try {
             while (true) {
                 Socket connection;
                 try {
                     connection = listener.accept();
                 } catch (SocketTimeoutException e) {
-                    if (held != null) { // idle: every connection but the first has been served
-                        append(held);
+                    Socket release = held;
+                    if (release != null) { // idle: every connection but the one held has been served
                         held = null;
+                        releasedAtNanos = System.nanoTime();
+                        release.close();
                     }
                     continue;
                 }
-                try (connection) {
-                    long number = connections.incrementAndGet();
+                long number = connections.incrementAndGet();
+                try {
                     StringBuilder fresh = new StringBuilder();
                     boolean terminate = read(connection.getInputStream(), fresh);
                     if (terminate) {
                         terminated.countDown();
                         return;
                     }
-                    if (firstLast && number == 1) {
-                        held = fresh;
-                    } else if (number != lose) {
+                    if (number != lose) {
                         append(fresh);
+                    }
+                } finally {
+                    if (number == hold) {
+                        held = connection;
+                    } else {
+                        if (number == reset) {
+                            connection.setSoLinger(true, 0); // a close that sends a reset, not an end of stream
+                        }
+                        connection.close();
                     }
                 }
             }
@@ -180,6 +209,10 @@ public final class LoggingServer implements AutoCloseable {
     public void close() throws Exception {
         listener.close();
         thread.join(10_000);
+        Socket stillHeld = held;
+        if (stillHeld != null) {
+            stillHeld.close();
+        }
         Throwable failed = failure.get();
         if (failed instanceof Exception e) {
             throw e;

@@ -18,7 +18,7 @@ class ProgressTest {
 
     @Test
     void listingSaysNumbersOfTheRunAndTheShare() {
-        assertThat(Progress.listing(() -> 40_000_000L, 100_000_000L, "sent").get())
+        assertThat(Progress.listing(() -> 40_000_000L, 100_000_000L).get())
                 .isEqualTo("verify: listed 40,000,000 of 100,000,000 numbers sent (40%)");
     }
 
