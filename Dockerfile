@@ -8,6 +8,7 @@ WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
 COPY server/pom.xml server/pom.xml
+COPY load/pom.xml load/pom.xml
 COPY bench/pom.xml bench/pom.xml
 RUN ./mvnw -B -q -pl server -am dependency:go-offline
 COPY server/src server/src

@@ -7,7 +7,8 @@ Each run starts a fresh server (jvm/server.options, the log in a fresh directory
 4 clients of unique-heavy numbers (range 10^9: it writes all the time), kills it with SIGKILL at
 a random moment between 1 and 3 s into the load, and looks at the log: torn if its last byte is
 not the newline, and invalid if any complete line is not a number (which must never happen).
-With several --jar, the runs are interleaved. Prints the counts per jar.
+With several --jar (server jars), the runs are interleaved; the load generator is always the
+built load/target/numbers-load.jar. Prints the counts per jar.
 """
 import argparse
 import os
@@ -25,6 +26,7 @@ ROOT = os.path.dirname(HERE)
 SERVER_OPTIONS = "@" + os.path.join(ROOT, "jvm", "server.options")
 LOAD_OPTIONS = "@" + os.path.join(ROOT, "jvm", "load.options")
 DEFAULT_JAR = os.path.join(ROOT, "server", "target", "numbers-server.jar")
+LOAD_JAR = os.path.join(ROOT, "load", "target", "numbers-load.jar")
 
 
 def listening(port, process, timeout=30):
@@ -60,7 +62,7 @@ def one_run(jar, port, log_format):
     try:
         if not listening(port, server):
             return None
-        load = subprocess.Popen(["java", LOAD_OPTIONS, "-jar", jar, "load", "--port", str(port), "--clients", "4",
+        load = subprocess.Popen(["java", LOAD_OPTIONS, "-jar", LOAD_JAR, "--port", str(port), "--clients", "4",
                                  "--count", "2000000", "--duration", "60s", "--seed", str(random.randrange(1000)),
                                  "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         log = os.path.join(work, "numbers.log")
@@ -82,10 +84,12 @@ def one_run(jar, port, log_format):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--jar", action="append", help="NAME=PATH; default: the built jar")
+    parser.add_argument("--jar", action="append", help="NAME=PATH of a server jar; default: the built one")
     parser.add_argument("--format", default="stripped", choices=["stripped", "padded"])
     parser.add_argument("--port", type=int, default=4620)
     args = parser.parse_args()
+    if not os.path.exists(LOAD_JAR):
+        sys.exit("no %s: build it first (./mvnw -pl server,load -am package -DskipTests)" % LOAD_JAR)
     jars = [j.split("=", 1) for j in args.jar] if args.jar else [["numbers-server", DEFAULT_JAR]]
     counts = {name: [0, 0, 0, 0] for name, _ in jars}  # runs, torn, runs with invalid lines, failed
     for run in range(args.runs):

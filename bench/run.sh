@@ -36,10 +36,11 @@ if [[ -z "${JDKS:-}" ]]; then
   done
 fi
 
-(cd "$here" && ./mvnw -q -B -DskipTests -pl server -am package) >&2
+(cd "$here" && ./mvnw -q -B -DskipTests -pl server,load -am package) >&2
 jar="$here/server/target/numbers-server.jar"
+load_jar="$here/load/target/numbers-load.jar"
 work="$(mktemp -d /tmp/numbers-bench.XXXXXX)"
-trap 'pkill -f "numbers-server.jar.*--port $port" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'pkill -f "numbers-(server|load).jar.*--port $port" 2>/dev/null || true; rm -rf "$work"' EXIT
 results="$work/results.tsv"   # jdk, workload, round, numbers_per_s, rss_kb, terminate_ms
 
 java_version() { "$1/bin/java" -version 2>&1 | head -1 | sed -E 's/.*version "([^"]+)".*/\1/'; }
@@ -47,7 +48,7 @@ java_version() { "$1/bin/java" -version 2>&1 | head -1 | sed -E 's/.*version "([
 # load JDK ARGS...: runs the load generator, prints its numbers/s
 load() {
   local jdk="$1"; shift
-  "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress "$@" 2>>"$work/load.err" \
+  "$jdk/bin/java" $load_opts -jar "$load_jar" --port "$port" --no-progress "$@" 2>>"$work/load.err" \
     | sed -nE 's/^load: [0-9]+ numbers in [0-9.]+ s: ([0-9]+) numbers\/s.*/\1/p'
 }
 
@@ -76,7 +77,7 @@ peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$server_pid/status"; }
 # from the terminate to the process's exit.
 terminate_under_load() {
   local jdk="$1" loader start end
-  "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress --clients 4 \
+  "$jdk/bin/java" $load_opts -jar "$load_jar" --port "$port" --no-progress --clients 4 \
     --count 2000000 --duration 60s --seed 77 >/dev/null 2>&1 &
   loader=$!
   sleep 3
@@ -108,7 +109,7 @@ for jdk in $JDKS; do
   echo "== JDK $version ($jdk)" >&2
   for range in 1000000000 1000000; do
     start_server "$jdk"
-    verdict=$(cd "$work/run" && "$jdk/bin/java" $load_opts -jar "$jar" load --port "$port" --no-progress \
+    verdict=$(cd "$work/run" && "$jdk/bin/java" $load_opts -jar "$load_jar" --port "$port" --no-progress \
       --count "$count" --range "$range" --seed 42 --terminate --verify numbers.log 2>/dev/null | tail -1)
     wait "$server_pid" || true
     echo "   correctness, range $range: $verdict" >&2
@@ -116,7 +117,7 @@ for jdk in $JDKS; do
   done
 
   for round in $(seq 1 "$rounds"); do
-    "$jdk/bin/java" $load_opts -jar "$jar" load --sink --port "$port" 2>/dev/null &
+    "$jdk/bin/java" $load_opts -jar "$load_jar" --sink --port "$port" 2>/dev/null &
     sink_pid=$!
     await_port
     rate=$(load "$jdk" --count "$count" --range 1000000000 --seed "$round")

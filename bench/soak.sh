@@ -19,8 +19,9 @@ port="${PORT:-4700}"
 admin="${ADMIN_PORT:-4701}"
 metrics="${METRICS_PORT:-4702}"
 
-(cd "$here" && ./mvnw -q -B -DskipTests -pl server -am package) >&2 || exit 1
+(cd "$here" && ./mvnw -q -B -DskipTests -pl server,load -am package) >&2 || exit 1
 jar="$here/server/target/numbers-server.jar"
+load_jar="$here/load/target/numbers-load.jar"
 work="$(mktemp -d /tmp/numbers-soak.XXXXXX)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -37,7 +38,7 @@ resources() {
     "$(( $(awk '/VmRSS/ {print $2}' "/proc/$server/status") / 1024 ))"
 }
 
-java -Xmx1g -XX:MaxDirectMemorySize=4g -jar "$jar" load --port "$port" --clients 3 --count 2000000 \
+java -Xmx1g -XX:MaxDirectMemorySize=4g -jar "$load_jar" --port "$port" --clients 3 --count 2000000 \
   --duration "${seconds}s" --seed 2026 --no-progress --verify numbers.log >load.txt 2>load.err &
 loader=$!
 sleep 2

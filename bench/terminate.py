@@ -11,7 +11,7 @@ then a fifth connection sends `terminate`, and the clock runs from that write un
 process has exited (waitpid). Prints the median, the 90th percentile and the worst per variant,
 and checks every exit status is 0.
 
-Needs the jar (./mvnw -pl server -am package -DskipTests) and port PORT free.
+Needs the jars (./mvnw -pl server,load -am package -DskipTests) and port PORT free.
 """
 import argparse
 import os
@@ -27,6 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 JAR = os.path.join(ROOT, "server", "target", "numbers-server.jar")
+LOAD_JAR = os.path.join(ROOT, "load", "target", "numbers-load.jar")
 SERVER_OPTIONS = "@" + os.path.join(ROOT, "jvm", "server.options")
 LOAD_OPTIONS = "@" + os.path.join(ROOT, "jvm", "load.options")
 
@@ -63,7 +64,7 @@ def one_run(jdk, options, port, load_seconds):
     try:
         if not wait_listening(port, server):
             return None, "did not listen"
-        load = subprocess.Popen([java, LOAD_OPTIONS, "-jar", JAR, "load", "--port", str(port), "--clients", "4",
+        load = subprocess.Popen([java, LOAD_OPTIONS, "-jar", LOAD_JAR, "--port", str(port), "--clients", "4",
                                  "--count", "2000000", "--duration", "120s", "--seed", str(time.time_ns() % 1000),
                                  "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(load_seconds + 1.0)  # the load generator's own start, then LOAD_SECONDS of load
@@ -88,8 +89,9 @@ def main():
     parser.add_argument("--load-seconds", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=4610)
     args = parser.parse_args()
-    if not os.path.exists(JAR):
-        sys.exit("no %s: build it first (./mvnw -pl server -am package -DskipTests)" % JAR)
+    for jar in (JAR, LOAD_JAR):
+        if not os.path.exists(jar):
+            sys.exit("no %s: build it first (./mvnw -pl server,load -am package -DskipTests)" % jar)
     jdks = args.jdk or default_jdks()
     variants = [(jdk, name, tuple(options), hog) for jdk in jdks
                 for name, options in (("launcher options", [SERVER_OPTIONS]), ("no options", []))

@@ -30,7 +30,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "numbers-server",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        subcommands = LoadCommand.class,
         sortOptions = false,
         showDefaultValues = true,
         usageHelpAutoWidth = true,

@@ -1,9 +1,8 @@
 /**
  * The command line: {@link dev.numbers.cli.Main} turns options into a
  * {@link dev.numbers.server.ServerConfig}, starts the server, routes SIGINT and SIGTERM to its
- * clean shutdown ({@code Signals}) and returns an {@link dev.numbers.cli.ExitStatus};
- * {@link dev.numbers.cli.LoadCommand} does the same for the load generator. The options, their
- * defaults and ranges are written here once (picocli prints them in {@code --help}); every bad
- * value is one line on stderr and exit status 2.
+ * clean shutdown ({@code Signals}) and returns an {@link dev.numbers.cli.ExitStatus}. The
+ * options, their defaults and ranges are written here once (picocli prints them in
+ * {@code --help}); every bad value is one line on stderr and exit status 2.
  */
 package dev.numbers.cli;

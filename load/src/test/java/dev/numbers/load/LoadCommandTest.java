@@ -1,18 +1,13 @@
-package dev.numbers.cli;
+package dev.numbers.load;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.numbers.server.NumberServer;
-import dev.numbers.server.ServerConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,11 +16,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
-/** {@code numbers-server load} through the real command line, its output captured. */
+/**
+ * {@code numbers-server load} through the real command line, its output captured, against the
+ * tests' {@link LoggingServer} (this module shares nothing with the server, its tests included).
+ */
 class LoadCommandTest {
 
     /** What bench/run.sh reads from stdout. */
     private static final Pattern BENCH_SUMMARY = Pattern.compile("^load: [0-9]+ numbers in [0-9.]+ s: ([0-9]+) numbers/s.*");
+    /** The whole summary of a run with one connection per client, which scripts parse too. */
+    private static final Pattern SUMMARY = Pattern.compile("load: \\d+ numbers in \\d+\\.\\d{3} s: \\d+ numbers/s, \\d+\\.\\d MB/s");
 
     @TempDir
     Path dir;
@@ -42,14 +42,12 @@ class LoadCommandTest {
     }
 
     private static Result load(String... args) {
-        CommandLine commandLine = Main.commandLine();
+        CommandLine commandLine = LoadCommand.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of("load"));
-        all.addAll(List.of(args));
-        int status = commandLine.execute(all.toArray(String[]::new));
+        int status = commandLine.execute(args);
         return new Result(status, out.toString(), err.toString());
     }
 
@@ -67,13 +65,20 @@ class LoadCommandTest {
         "--sink --port 65536                   | load: --port must be 0 to 65535, got 65536 (see --help)",
         "--sink --port 65536 --verify x.log    | load: --sink only listens and reads: --verify is for a load run (see --help)",
         "--sink --port 65536 --count 5         | load: --sink only listens and reads: --count is for a load run (see --help)",
+        "--sink --port 65536 --reconnect-every 5 | load: --sink only listens and reads: --reconnect-every is for a load run (see --help)",
+        "--reconnect-every 0 --count 10 --port 1  | load: --reconnect-every must be 1 to --count (10), got 0 (see --help)",
+        "--reconnect-every -3 --count 10 --port 1 | load: --reconnect-every must be 1 to --count (10), got -3 (see --help)",
+        "--reconnect-every 11 --count 10 --port 1 | load: --reconnect-every must be 1 to --count (10), got 11 (see --help)",
+        "--reconnect-every 5 --count 10 --duration 1s --port 1 | load: --reconnect-every sends each payload once: leave out --duration (see --help)",
+        "--reconnect-every x --count 10 --port 1  | load: Invalid value for option '--reconnect-every': 'x' is not a long (see --help)",
+        "--duration soon --count 1 --port 1    | load: Invalid value for option '--duration': 'soon' is not a duration (examples: 30s, 2m) (see --help)",
         "--clients x                           | load: Invalid value for option '--clients': 'x' is not an int (see --help)",
         "--port                                | load: Missing required parameter for option '--port' (PORT) (see --help)",
     })
     void aBadCommandLineIsOneLineNamingTheOptionAndStatusTwo(String args, String line) {
         Result result = load(args.split(" "));
 
-        assertThat(result.status()).isEqualTo(ExitStatus.USAGE.code());
+        assertThat(result.status()).isEqualTo(LoadCommand.EXIT_USAGE);
         assertThat(result.errLines()).containsExactly(line);
         assertThat(result.out()).isEmpty();
     }
@@ -82,7 +87,7 @@ class LoadCommandTest {
     void aCountOutOfRangeNamesTheOptionAndItsLimit() {
         Result result = load("--count", "0");
 
-        assertThat(result.status()).isEqualTo(ExitStatus.USAGE.code());
+        assertThat(result.status()).isEqualTo(LoadCommand.EXIT_USAGE);
         assertThat(result.errLines()).singleElement().asString()
                 .matches("load: --count must be 1 to \\d+ \\(a client's payload is one buffer of at most 2 GB\\), got 0 \\(see --help\\)");
     }
@@ -93,58 +98,78 @@ class LoadCommandTest {
 
         Result result = load("--port", Integer.toString(port), "--count", "10", "--verify", dir.resolve("numbers.log").toString());
 
-        assertThat(result.status()).isEqualTo(ExitStatus.FAILURE.code());
+        assertThat(result.status()).isEqualTo(LoadCommand.EXIT_FAILURE);
         assertThat(result.errorLines()).singleElement().asString()
                 .startsWith("load: cannot connect to 127.0.0.1:" + port + ": ").endsWith("; not verifying");
         assertThat(result.out()).isEmpty();
     }
 
     @Test
-    void runsAgainstTheServerPrintsTheSummaryScriptsParseAndVerifies() throws Exception {
+    void runsAgainstAServerPrintsTheSummaryScriptsParseTerminatesAndVerifies() throws Exception {
         Path log = dir.resolve("numbers.log");
-        NumberServer server = startServer(log);
+        try (LoggingServer server = LoggingServer.start(log)) {
+            Result result = load("--port", Integer.toString(server.port()), "--clients", "2", "--count", "20000",
+                    "--range", "1000000", "--terminate", "--verify", log.toString());
 
-        Result result = load("--port", Integer.toString(server.port()), "--clients", "2", "--count", "20000",
-                "--range", "1000000", "--terminate", "--verify", log.toString());
+            assertThat(server.awaitTerminate()).isTrue();
+            assertThat(server.connections()).isEqualTo(2 + 1);
+            assertThat(server.lines()).isEqualTo(2 * 20000);
+            assertThat(result.status()).as("stderr: %s", result.err()).isEqualTo(LoadCommand.EXIT_OK);
+            assertThat(result.out().lines()).satisfiesExactly(
+                    l -> assertThat(l).matches(BENCH_SUMMARY).matches(SUMMARY),
+                    l -> assertThat(l).matches("verify: OK, the log holds exactly the \\d+ unique numbers sent, once each"));
+        }
+    }
 
-        assertThat(server.awaitExit()).isEqualTo(NumberServer.Outcome.STOPPED);
-        assertThat(result.status()).as("stderr: %s", result.err()).isEqualTo(ExitStatus.OK.code());
-        assertThat(result.out().lines()).satisfiesExactly(
-                l -> assertThat(l).matches(BENCH_SUMMARY),
-                l -> assertThat(l).matches("verify: OK, the log holds exactly the \\d+ unique numbers sent, once each"));
+    @Test
+    void churnWithoutALogReconnectsEveryNNumbersAndAddsTheConnectionsToTheSummaryScriptsParse() throws Exception {
+        try (LoggingServer server = LoggingServer.start(dir.resolve("numbers.log"))) {
+            Result result = load("--port", Integer.toString(server.port()), "--clients", "2", "--count", "2500",
+                    "--reconnect-every", "1000", "--no-progress");
+
+            assertThat(result.status()).as("stderr: %s", result.err()).isEqualTo(LoadCommand.EXIT_OK);
+            assertThat(server.connections()).isEqualTo(2 * 3);
+            assertThat(server.lines()).isEqualTo(2 * 2500);
+            assertThat(result.out().lines()).singleElement().asString()
+                    .matches(BENCH_SUMMARY)
+                    .matches(SUMMARY.pattern() + ", 6 connections, \\d+ connections/s")
+                    .startsWith("load: 5000 numbers in ");
+            assertThat(result.errorLines()).isEmpty();
+        }
     }
 
     @Test
     void aMissingLogIsOneLineAndStatusOne() throws Exception {
-        NumberServer server = startServer(dir.resolve("numbers.log"));
         Path missing = dir.resolve("elsewhere.log");
+        try (LoggingServer server = LoggingServer.start(dir.resolve("numbers.log"))) {
+            Result result = load("--port", Integer.toString(server.port()), "--count", "100", "--no-progress",
+                    "--terminate", "--verify", missing.toString());
 
-        Result result = load("--port", Integer.toString(server.port()), "--count", "100", "--no-progress",
-                "--terminate", "--verify", missing.toString());
-
-        assertThat(server.awaitExit()).isEqualTo(NumberServer.Outcome.STOPPED);
-        assertThat(result.status()).isEqualTo(ExitStatus.FAILURE.code());
-        assertThat(result.errorLines()).containsExactly("load: sent terminate", "load: cannot verify " + missing + ": no such file");
-        assertThat(result.out().lines()).singleElement().asString().matches(BENCH_SUMMARY);
+            assertThat(server.awaitTerminate()).isTrue();
+            assertThat(result.status()).isEqualTo(LoadCommand.EXIT_FAILURE);
+            assertThat(result.errorLines()).containsExactly("load: sent terminate", "load: cannot verify " + missing + ": no such file");
+            assertThat(result.out().lines()).singleElement().asString().matches(BENCH_SUMMARY);
+        }
     }
 
     @Test
     void helpSaysWhenToTurnProgressOffAndShowsEveryDefaultTheSameWay() {
         Result result = load("--help");
 
-        assertThat(result.status()).isEqualTo(ExitStatus.OK.code());
+        assertThat(result.status()).isEqualTo(LoadCommand.EXIT_OK);
         String help = result.out();
+        assertThat(help).startsWith("Usage: numbers-server load [-h] ");
         assertThat(help).contains("--no-progress").contains("scripts and CI logs");
         assertThat(help).contains("Ctrl+C or SIGTERM stops it");
+        assertThat(help).contains("closing none for 10 s, fail the run");
         assertThat(help.lines().map(String::strip)).contains("Default: 1000000");
         assertThat(help).doesNotContain("(default:").doesNotContain("<");
     }
 
-    private static NumberServer startServer(Path log) throws Exception {
-        ServerConfig config = Main.parseConfig("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1", "--log", log.toString());
-        NumberServer server = new NumberServer(config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        server.start();
-        return server;
+    @ParameterizedTest
+    @CsvSource({"30s, PT30S", "2m, PT2M", "250ms, PT0.25S", "1.5, PT1.5S", "1 h, PT1H"})
+    void durationsAreANumberAndAUnitSecondsIfNone(String text, Duration duration) {
+        assertThat(new LoadCommand.DurationConverter().convert(text)).isEqualTo(duration);
     }
 
     /** A port nothing listens on: the OS gave it out a moment ago and it has been closed. */

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  * generator set.
  *
  * <p>{@link #serve} runs the accept loop on the caller's thread until {@link #stop} (any thread:
- * a signal handler's), then prints a summary: connections served, bytes read, and the rate
+ * a shutdown hook's), then prints a summary: connections served, bytes read, and the rate
  * while at least one connection was open, so that idle time between runs does not dilute it.
  * Each connection is read by a daemon thread of its own, "sink-reader-N"; the byte count is
  * added once per read (256 KB), never per line.
@@ -121,7 +121,7 @@ public final class Sink implements AutoCloseable {
 
     /**
      * Stops serving: closes the listener and every open connection, and returns at once. Any
-     * thread; the first call names the cause ("SIGTERM"), later ones do nothing.
+     * thread; the first call names the cause ("a signal"), later ones do nothing.
      */
     public void stop(String cause) {
         List<SocketChannel> toClose;
@@ -147,7 +147,7 @@ public final class Sink implements AutoCloseable {
         }
     }
 
-    /** {@code sink: stopped by SIGTERM: served 5 connections, read 100000000 bytes in 0.264 s of reading: 378.8 MB/s}. */
+    /** {@code sink: stopped by a signal: served 5 connections, read 100000000 bytes in 0.264 s of reading: 378.8 MB/s}. */
     synchronized String summary() {
         long busy = busyNanos + (open.isEmpty() ? 0 : System.nanoTime() - busySince);
         long bytes = bytesRead.sum();

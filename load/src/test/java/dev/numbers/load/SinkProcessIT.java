@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SinkProcessIT {
 
     private static final Path LAUNCHER = Path.of(System.getProperty("numbers.launcher", "../numbers-server")).toAbsolutePath().normalize();
-    private static final Path JAR = Path.of(System.getProperty("numbers.jar", "target/numbers-server.jar")).toAbsolutePath().normalize();
+    private static final Path JAR = Path.of(System.getProperty("numbers.load.jar", "target/numbers-load.jar")).toAbsolutePath().normalize();
     private static final Pattern LISTENING = Pattern.compile("^sink: listening on 127\\.0\\.0\\.1:(\\d+), .*SIGTERM stops it$");
 
     @TempDir
@@ -36,7 +36,7 @@ class SinkProcessIT {
     @Test
     void sigtermPrintsTheSummaryAndExitsZero() throws Exception {
         ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString(), "load", "--sink", "--port", "0").directory(dir.toFile());
-        builder.environment().put("NUMBERS_SERVER_JAR", JAR.toString());
+        builder.environment().put("NUMBERS_LOAD_JAR", JAR.toString());
         Process process = builder.start();
         try {
             List<String> stderr = new CopyOnWriteArrayList<>();
@@ -66,7 +66,7 @@ class SinkProcessIT {
             assertThat(process.exitValue()).isZero();
             assertThat(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
             assertThat(stderr).last().asString()
-                    .matches("sink: stopped by SIGTERM: served 1 connection, read 1000 bytes in \\d+\\.\\d{3} s of reading: \\d+\\.\\d MB/s");
+                    .matches("sink: stopped by a signal: served 1 connection, read 1000 bytes in \\d+\\.\\d{3} s of reading: \\d+\\.\\d MB/s");
             assertThat(stderr).noneMatch(l -> l.contains("Exception"));
         } finally {
             process.destroyForcibly();

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -32,6 +33,13 @@ public final class LoadGenerator {
     private static final int MAX_PORT = 65_535;
     /** Numbers added to the expected set between two looks of the progress line. */
     private static final long LISTING_CHUNK = 1_000_000;
+    /**
+     * How long a run waits with connections written and none closed by the server (nor any new
+     * one written) before it fails: far longer than any pause of a working server (a forced
+     * write, a collection), and short enough that a server that holds connections open is named
+     * promptly.
+     */
+    public static final long CLOSE_TIMEOUT_MS = 10_000;
 
     /**
      * A load run; the constructor checks every part.
@@ -46,11 +54,13 @@ public final class LoadGenerator {
      * @param terminate send {@code terminate} when every client is done
      * @param verify    the server's log to check afterwards, or null
      * @param progress  progress lines on {@code err} (sending, and verifying)
+     * @param reconnectEvery null: one connection per client; else churn, a new connection every
+     *                  this many numbers, 1 to {@code count}, without {@code duration}
      * @throws IllegalArgumentException for a part out of range; the message names its option:
      *         {@code --clients must be 1 to 1024, got 0}
      */
     public record Plan(InetAddress host, int port, int clients, long count, Duration duration, int range, long seed,
-                       boolean terminate, Path verify, boolean progress) {
+                       boolean terminate, Path verify, boolean progress, Long reconnectEvery) {
         public Plan {
             if (port < 1 || port > MAX_PORT) {
                 throw new IllegalArgumentException("--port must be 1 to " + MAX_PORT + " (0 only with --sink), got " + port);
@@ -68,6 +78,18 @@ public final class LoadGenerator {
             if (range < 1 || range > Workload.MAX_RANGE) {
                 throw new IllegalArgumentException("--range must be 1 to " + Workload.MAX_RANGE + ", got " + range);
             }
+            if (reconnectEvery != null) {
+                if (reconnectEvery < 1 || reconnectEvery > count) {
+                    throw new IllegalArgumentException("--reconnect-every must be 1 to --count (" + count + "), got " + reconnectEvery);
+                }
+                if (duration != null) {
+                    throw new IllegalArgumentException("--reconnect-every sends each payload once: leave out --duration");
+                }
+            }
+        }
+
+        boolean churn() {
+            return reconnectEvery != null;
         }
 
         InetSocketAddress server() {
@@ -81,10 +103,17 @@ public final class LoadGenerator {
     /**
      * Runs {@code plan}: generates the payloads, sends them, prints the summary, then sends
      * {@code terminate} and verifies the log if asked. Every failure is a line on {@code err}.
+     * The clock stops when the server has closed every connection; connections it leaves open,
+     * closing none for 10 s, fail the run.
      *
      * @return true if every client finished (and terminate was sent, and the log verified)
      */
     public static boolean run(Plan plan, PrintWriter out, PrintWriter err) throws InterruptedException {
+        return run(plan, out, err, TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MS));
+    }
+
+    /** {@link #run(Plan, PrintWriter, PrintWriter)}, with the close timeout its own. */
+    static boolean run(Plan plan, PrintWriter out, PrintWriter err, long closeTimeoutNanos) throws InterruptedException {
         long generateStart = System.nanoTime();
         Workload workload;
         try {
@@ -97,7 +126,7 @@ public final class LoadGenerator {
         err.printf(Locale.ROOT, "load: generated %d x %,d numbers over [0, %d) with seed %d in %.1f s%n",
                 plan.clients(), plan.count(), plan.range(), plan.seed(), (System.nanoTime() - generateStart) / 1e9);
 
-        LoadRun run = new LoadRun(plan.server(), workload, plan.duration());
+        LoadRun run = new LoadRun(plan.server(), workload, plan.duration(), plan.reconnectEvery(), closeTimeoutNanos);
         LoadRun.Result result = withProgress(plan, err, Progress.sending(run::linesSentSoFar,
                 plan.duration() == null ? plan.count() * plan.clients() : 0,
                 plan.duration() == null ? 0 : plan.duration().toNanos()), run::run);
@@ -112,7 +141,7 @@ public final class LoadGenerator {
             err.flush();
             return false;
         }
-        out.println(summary(result));
+        out.println(plan.churn() ? churnSummary(result) : summary(result));
         out.flush();
         if (plan.terminate()) {
             try {
@@ -126,7 +155,8 @@ public final class LoadGenerator {
         }
         if (plan.verify() != null) {
             try {
-                LogVerifier.Verdict verdict = verify(plan, workload, result, err);
+                long logBytes = Files.size(plan.verify()); // before the listing: a missing log fails at once
+                LogVerifier.Verdict verdict = readLog(plan, listExpected(plan, workload, result, err), logBytes, err);
                 out.println(verdict.describe());
                 out.flush();
                 return verdict.ok();
@@ -139,13 +169,20 @@ public final class LoadGenerator {
         return true;
     }
 
-    /** {@code load: 100000000 numbers in 5.234 s: 19105613 numbers/s, 191.1 MB/s}. */
+    /** {@code load: 100000000 numbers in 5.234 s: 19105613 numbers/s, 191.1 MB/s}; scripts parse it. */
     static String summary(LoadRun.Result result) {
         double seconds = result.elapsedNanos() / 1e9;
         long numbers = result.totalLines();
         double perSecond = seconds > 0 ? numbers / seconds : 0;
         return String.format(Locale.ROOT, "load: %d numbers in %.3f s: %.0f numbers/s, %.1f MB/s",
                 numbers, seconds, perSecond, perSecond * Workload.LINE_BYTES / 1e6);
+    }
+
+    /** The summary, then the connections: {@code ..., 191.1 MB/s, 100000 connections, 19106 connections/s}. */
+    static String churnSummary(LoadRun.Result result) {
+        double seconds = result.elapsedNanos() / 1e9;
+        return summary(result) + String.format(Locale.ROOT, ", %d connections, %.0f connections/s",
+                result.connections(), seconds > 0 ? result.connections() / seconds : 0);
     }
 
     /** {@code 127.0.0.1:4000}, {@code [::1]:4000}: without the slash InetSocketAddress puts first. */
@@ -155,30 +192,35 @@ public final class LoadGenerator {
     }
 
     /**
-     * The check after the run, in two phases that each take a while for a large run (for 5 x 20 M
-     * numbers, tens of seconds: each number is a cache miss in a 125 MB set), so each has a
-     * progress line: listing the numbers sent into the expected set, then reading the log.
+     * The check, in two phases that each take a while for a large run (for 5 x 20 M numbers,
+     * tens of seconds: each number is a cache miss in a 125 MB set), so each has a progress line:
+     * listing the numbers sent into the expected set, then reading the log. This is the first;
+     * a duration repeats each payload, whose lines are listed once.
      */
-    private static LogVerifier.Verdict verify(Plan plan, Workload workload, LoadRun.Result result, PrintWriter err)
-            throws IOException {
-        long logBytes = Files.size(plan.verify());
+    private static long[] listExpected(Plan plan, Workload workload, LoadRun.Result result, PrintWriter err) {
+        long[] lines = result.linesSent();
         long toList = 0;
         for (int c = 0; c < workload.clients(); c++) {
-            toList += Math.min(result.linesSent()[c], workload.linesPerClient());
+            toList += Math.min(lines[c], workload.linesPerClient());
         }
         AtomicLong listed = new AtomicLong();
         long[] expected = new long[(workload.range() + 63) >>> 6];
-        withProgress(plan, err, Progress.listing(listed::get, toList), () -> {
+        return withProgress(plan, err, Progress.listing(listed::get, toList), () -> {
             for (int c = 0; c < workload.clients(); c++) {
-                long lines = Math.min(result.linesSent()[c], workload.linesPerClient());
-                for (long from = 0; from < lines; from += LISTING_CHUNK) {
-                    long to = Math.min(from + LISTING_CHUNK, lines);
+                long clientLines = Math.min(lines[c], workload.linesPerClient());
+                for (long from = 0; from < clientLines; from += LISTING_CHUNK) {
+                    long to = Math.min(from + LISTING_CHUNK, clientLines);
                     workload.forEachNumber(c, from, to, n -> expected[n >>> 6] |= 1L << n);
                     listed.addAndGet(to - from);
                 }
             }
             return expected;
         });
+    }
+
+    /** The second phase of the check: reading the log, {@code logBytes} long, against {@code expected}. */
+    private static LogVerifier.Verdict readLog(Plan plan, long[] expected, long logBytes, PrintWriter err)
+            throws IOException {
         AtomicLong read = new AtomicLong();
         return withProgress(plan, err, Progress.reading(read::get, logBytes),
                 () -> LogVerifier.verify(plan.verify(), expected, Workload.NEWLINE, read::set));
