@@ -54,6 +54,13 @@ public final class Sink implements AutoCloseable {
     }
 
     /**
+     * Connections the kernel holds for the accept loop, as numbers-server's: clients that
+     * reconnect without waiting (load --reconnect-every) queue here, and a backlog of 128
+     * overflowed, costing each dropped handshake a one-second retry (134 connections a second).
+     */
+    static final int BACKLOG = 4_096;
+
+    /**
      * Listens on {@code host:port}; port 0 picks a free one ({@link #address}).
      *
      * @throws IllegalArgumentException if the port is out of range (the message names --port)
@@ -65,7 +72,7 @@ public final class Sink implements AutoCloseable {
         }
         ServerSocketChannel listener = ServerSocketChannel.open();
         try {
-            listener.bind(new InetSocketAddress(host, port), 128);
+            listener.bind(new InetSocketAddress(host, port), BACKLOG);
         } catch (IOException e) {
             listener.close();
             throw e;

@@ -173,13 +173,7 @@ public final class Main implements Callable<Integer> {
     }
 
     private static int usageError(ParameterException e, String[] args) {
-        String line = e.getCommandLine().getCommandName() + ": " + e.getMessage() + " (see --help)";
-        if (e.getCommandLine().getCommand() instanceof Main) {
-            Diagnostics.plain(line); // the server's stderr, which must not block: see Diagnostics
-        } else {
-            e.getCommandLine().getErr().println(line); // the load generator's, where its tests read it
-            e.getCommandLine().getErr().flush();
-        }
+        Diagnostics.plain(e.getCommandLine().getCommandName() + ": " + e.getMessage() + " (see --help)");
         return ExitStatus.USAGE.code();
     }
 
