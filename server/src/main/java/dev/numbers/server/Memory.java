@@ -67,17 +67,20 @@ final class Memory {
     /**
      * Checks that, with the set and the slots' buffers allocated, the heap still has room for the
      * rest of the start (threads, timers, the side ports) and for running: a heap filled to the
-     * last megabyte would fail later, with the log already emptied. Allocates and drops
-     * {@link #HEADROOM_BYTES}, plus {@link #HEADROOM_BYTES_PER_SLOT} a slot.
+     * last megabyte would fail later, with the log already emptied. Needs {@link #HEADROOM_BYTES}
+     * free, plus {@link #HEADROOM_BYTES_PER_SLOT} a slot. It collects first (a few milliseconds:
+     * the set is one object), so that the free heap it reads is free, not garbage; allocating the
+     * room to prove it would touch, and so add to the resident memory, 8 MB that may never be used.
      */
     static void checkHeadroom(int slots) throws StartupException {
-        try {
-            byte[] reserve = new byte[Math.toIntExact(HEADROOM_BYTES + (long) slots * HEADROOM_BYTES_PER_SLOT)];
-            reserve[reserve.length - 1] = 1; // used, so that the allocation cannot be left out
-        } catch (OutOfMemoryError e) {
-            throw new StartupException("not enough memory for " + slots + " client slots and the rest of the server (the set "
-                    + "and the slots fit the heap, with less than " + (HEADROOM_BYTES >> 20) + " MB to spare): "
-                    + "use a smaller --max-clients, or give the JVM a larger heap (-Xmx)", e);
+        System.gc();
+        Runtime heap = Runtime.getRuntime();
+        long free = heap.maxMemory() - heap.totalMemory() + heap.freeMemory();
+        long needed = HEADROOM_BYTES + slots * HEADROOM_BYTES_PER_SLOT;
+        if (free < needed) {
+            throw new StartupException("not enough memory for " + slots + " client slots and the rest of the server ("
+                    + (free >> 20) + " MB of heap left after the set and the slots, " + (needed >> 20) + " MB needed): "
+                    + "use a smaller --max-clients, or give the JVM a larger heap (-Xmx)");
         }
     }
 
