@@ -45,11 +45,16 @@ final class WarmUp {
      * @return the batches run (fewer than {@link #BATCHES} if the budget ran out)
      */
     static int run(LineDecoder decoder, LogFormat format, SessionBuffers scratch) {
+        return run(decoder, format, scratch, BUDGET_NANOS);
+    }
+
+    /** As above, within {@code budgetNanos} (tests). */
+    static int run(LineDecoder decoder, LogFormat format, SessionBuffers scratch, long budgetNanos) {
         int lineBytes = decoder.lineBytes();
         ByteBuffer in = scratch.in;
         fill(in, decoder.separator(), lineBytes);
         SeenNumbers seen = new SeenNumbers(RANGE);
-        long deadline = System.nanoTime() + BUDGET_NANOS;
+        long deadline = System.nanoTime() + budgetNanos;
         int batch = 0;
         while (batch < BATCHES && System.nanoTime() < deadline) {
             int window = WINDOWS[batch % WINDOWS.length] * lineBytes;

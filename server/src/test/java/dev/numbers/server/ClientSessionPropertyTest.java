@@ -18,10 +18,9 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Property test of the real connection handling ({@link ClientSession}) against
@@ -35,33 +34,30 @@ class ClientSessionPropertyTest {
 
     private static final long SEED = 20261124L;
     private static final int CASES = 4_000;
-    private static final byte[] LF = {'\n'};
 
     @TempDir
-    static Path dir;
+    Path dir;
 
-    private static SeenNumbers seen;
-    private static NumberLog log;
+    private NumberLog log;
 
-    @BeforeAll
-    static void open() throws IOException {
-        seen = new SeenNumbers();
-        log = NumberLog.open(dir.resolve("numbers.log"), LF, FsyncPolicy.NEVER, UnaryOperator.identity());
+    /** For both separators the server knows: {@code \n} (Linux, macOS) and {@code \r\n} (Windows). */
+    @ParameterizedTest
+    @ValueSource(strings = {"\n", "\r\n"})
+    void sessionAgreesWithTheModelWhereverTheStreamIsCut(String newline) throws IOException {
+        byte[] separator = newline.getBytes(StandardCharsets.US_ASCII);
+        SeenNumbers seen = new SeenNumbers();
+        log = NumberLog.open(dir.resolve("numbers.log"), separator, FsyncPolicy.NEVER, UnaryOperator.identity());
+        try (NumberLog closing = log) {
+            agreesWithTheModel(separator, seen);
+        }
     }
 
-    @AfterAll
-    static void close() throws IOException {
-        log.close();
-        seen = null;
-    }
-
-    @Test
-    void sessionAgreesWithTheModelWhereverTheStreamIsCut() throws IOException {
+    private void agreesWithTheModel(byte[] separator, SeenNumbers seen) throws IOException {
         List<String> terminations = new ArrayList<>();
         Stats stats = new Stats();
         List<ClientSession> freed = new ArrayList<>();
         NumberStore store = new NumberStore(seen, log, LogFormat.PADDED, stats, new BatchesInFlight(1));
-        ClientSession session = new ClientSession(0, new LineDecoder(LF), store, new SessionBuffers(LF.length + 9),
+        ClientSession session = new ClientSession(0, new LineDecoder(separator), store, new SessionBuffers(separator.length + 9),
                 new ClientSession.Events() {
                     @Override
                     public void terminate(String reason) {
@@ -77,9 +73,9 @@ class ClientSessionPropertyTest {
         for (int c = 0; c < CASES; c++) {
             long caseSeed = SEED + c;
             SplittableRandom random = new SplittableRandom(caseSeed);
-            byte[] stream = ProtocolModel.randomStream(random, c * 1000, true);
+            byte[] stream = ProtocolModel.randomStream(random, c * 1000, true, separator);
             List<byte[]> pieces = ProtocolModel.randomPieces(random, stream, random.nextBoolean() ? 7 : 300);
-            Expectation expected = ProtocolModel.expect(stream, LF);
+            Expectation expected = ProtocolModel.expect(stream, separator);
             String what = "case seed " + caseSeed + ", stream \"" + ProtocolModel.printable(stream) + "\", "
                     + pieces.size() + " pieces";
 
@@ -114,7 +110,7 @@ class ClientSessionPropertyTest {
         }
     }
 
-    private static String readFrom(long offset) throws IOException {
+    private String readFrom(long offset) throws IOException {
         byte[] all = Files.readAllBytes(log.path());
         return new String(all, (int) offset, all.length - (int) offset, StandardCharsets.US_ASCII);
     }

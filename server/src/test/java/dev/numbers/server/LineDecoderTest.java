@@ -133,12 +133,15 @@ class LineDecoderTest {
      * sizes with the partial line carried over (as a session does), must agree with the plain
      * byte-by-byte {@link ProtocolModel}.
      */
-    @Test
-    void agreesWithTheNaiveModelOnRandomStreams() {
+    @ParameterizedTest
+    @ValueSource(strings = {"\n", "\r\n"})
+    void agreesWithTheNaiveModelOnRandomStreams(String newline) {
+        byte[] separator = newline.getBytes(StandardCharsets.US_ASCII);
+        LineDecoder decoder = new LineDecoder(separator);
         SplittableRandom random = new SplittableRandom(20261124);
         for (int round = 0; round < 20_000; round++) {
-            byte[] stream = ProtocolModel.randomStream(random, random.nextInt(999_999_000), true);
-            ProtocolModel.Expectation model = ProtocolModel.expect(stream, LF);
+            byte[] stream = ProtocolModel.randomStream(random, random.nextInt(999_999_000), true, separator);
+            ProtocolModel.Expectation model = ProtocolModel.expect(stream, separator);
             Stop stop = switch (model.outcome()) {
                 case CLEAN_END -> Stop.NEED_MORE;
                 case INVALID -> Stop.INVALID;

@@ -195,10 +195,10 @@ abstract class ProtocolContract {
         /** One byte per TCP segment (no Nagle, a pause between writes), so one per read. */
         @Test
         void acceptsLinesSplitAcrossReads() throws Exception {
+            Skip.unless(TestClient.canSeeServerQueues(), "ss (iproute2) is not available here");
             try (ServerUnderTest server = start(); TestClient client = server.connect()) {
                 for (byte b : LineDecoderTest.bytes("123456789\n000000042\nterminat")) {
-                    client.send(new byte[] {b});
-                    Thread.sleep(1);
+                    client.send(new byte[] {b}).awaitReadByServer(); // a read per byte, for sure
                 }
                 await().until(() -> server.logLines().size() == 2);
                 client.send("e\n");
@@ -458,7 +458,7 @@ abstract class ProtocolContract {
                 Set<String> expectedLog = new HashSet<>();
                 for (int c = 0; c < 300; c++) {
                     SplittableRandom random = new SplittableRandom(seed + c);
-                    byte[] stream = ProtocolModel.randomStream(random, c * 1000, false);
+                    byte[] stream = ProtocolModel.randomStream(random, c * 1000, false, new byte[] {'\n'});
                     ProtocolModel.Expectation model = ProtocolModel.expect(stream, new byte[] {'\n'});
                     String what = "case seed " + (seed + c) + ": " + ProtocolModel.printable(stream);
                     boolean invalidMidStream = model.outcome() == ProtocolModel.Outcome.INVALID && model.stopAt() < stream.length;
@@ -507,7 +507,6 @@ abstract class ProtocolContract {
                     busy.send(String.format("%09d\n", i));
                     Thread.sleep(50); // a slow sender, well inside the timeout between lines
                 }
-                assertThat(busy.isOpenAfter(Duration.ofMillis(10))).isTrue();
                 busy.finish().awaitClosedByServer(CLOSE_TIMEOUT);
                 assertThat(server.logLines()).hasSize(20);
             }

@@ -68,14 +68,18 @@ final class ProtocolModel {
     }
 
     /**
-     * A random stream: valid lines with numbers from {@code [base, base + 1000)} (repeats
-     * included), and now and then a corruption, a terminate, binary garbage, a stray CRLF.
+     * A random stream for a server whose line separator is {@code separator}: valid lines with
+     * numbers from {@code [base, base + 1000)} (repeats included), and now and then a corruption,
+     * a terminate, binary garbage, a stray CRLF, a line ended by the other separator ({@code \r\n}
+     * for a {@code \n} server, as a Windows client sends, and {@code \n} for a {@code \r\n} one).
      */
-    static byte[] randomStream(SplittableRandom random, int base, boolean allowTerminate) {
+    static byte[] randomStream(SplittableRandom random, int base, boolean allowTerminate, byte[] separator) {
+        String newline = new String(separator, StandardCharsets.US_ASCII);
+        String otherNewline = newline.equals("\n") ? "\r\n" : "\n";
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int lines = random.nextInt(0, 40);
         for (int i = 0; i < lines; i++) {
-            byte[] line = String.format("%09d\n", base + random.nextInt(1000)).getBytes(StandardCharsets.US_ASCII);
+            byte[] line = (String.format("%09d", base + random.nextInt(1000)) + newline).getBytes(StandardCharsets.US_ASCII);
             switch (random.nextInt(60)) {
                 case 0 -> line[random.nextInt(line.length)] = (byte) random.nextInt(256);
                 case 1 -> line = Arrays.copyOf(line, random.nextInt(line.length));
@@ -86,9 +90,11 @@ final class ProtocolModel {
                     line = new byte[random.nextInt(1, 64)];
                     random.nextBytes(line);
                 }
-                case 6 -> line = allowTerminate ? "terminate\n".getBytes(StandardCharsets.US_ASCII) : line;
-                case 7 -> line = "Terminate\n".getBytes(StandardCharsets.US_ASCII);
+                case 6 -> line = allowTerminate ? ("terminate" + newline).getBytes(StandardCharsets.US_ASCII) : line;
+                case 7 -> line = ("Terminate" + newline).getBytes(StandardCharsets.US_ASCII);
                 case 8 -> line = "1234567891234".getBytes(StandardCharsets.US_ASCII);
+                case 9, 10 -> line = (String.format("%09d", base + random.nextInt(1000)) + otherNewline).getBytes(StandardCharsets.US_ASCII);
+                case 11 -> line = ("terminate" + otherNewline).getBytes(StandardCharsets.US_ASCII);
                 default -> {
                 }
             }

@@ -1,5 +1,7 @@
 package dev.numbers.server;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,6 +64,34 @@ final class TestClient implements AutoCloseable {
             // Connection reset: the server closed with unread data in its receive buffer.
         }
         return received.toByteArray();
+    }
+
+    /**
+     * Waits until the server has read every byte sent so far: its socket's receive queue, as
+     * {@code ss} shows it, is empty. What is sent next is then a read of its own.
+     */
+    TestClient awaitReadByServer() {
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2)).atMost(Duration.ofSeconds(10))
+                .until(() -> serverReceiveQueue() == 0);
+        return this;
+    }
+
+    /** Bytes waiting in the server's end of this connection; -1 if ss does not show it. */
+    private long serverReceiveQueue() throws IOException, InterruptedException {
+        Process ss = new ProcessBuilder("ss", "-tnH", "state", "established",
+                "( sport = :" + socket.getPort() + " and dport = :" + socket.getLocalPort() + " )").start();
+        String shown = new String(ss.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        ss.waitFor();
+        return shown.isEmpty() ? -1 : Long.parseLong(shown.split("\\s+")[0]);
+    }
+
+    /** True if ss (iproute2), which {@link #awaitReadByServer} asks, is on this machine. */
+    static boolean canSeeServerQueues() {
+        try {
+            return new ProcessBuilder("ss", "-V").start().waitFor() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
     }
 
     /** True if the server has not closed the connection within {@code wait}. */
