@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * A batch never waits for another, so waiting cannot deadlock.
  *
  * <p><b>Memory ordering.</b> The rule needs B, having seen A's bit in the set, to see A's
- * {@link #begin} too. {@link NumberStore} calls {@code begin} before it marks any number, and
+ * {@link #begin} too. {@link ClientSession} calls {@code begin} before it marks any number, and
  * {@code begin} is a volatile increment; {@link SeenNumbers} sets bits with a volatile
  * read-modify-write and reads them with acquire: a read that sees A's bit therefore
  * happens-after A's {@code begin}, and B's {@link #awaitOthers}, which comes later in B's

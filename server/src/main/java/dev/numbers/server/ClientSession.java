@@ -16,11 +16,15 @@ import java.nio.channels.ClosedChannelException;
  *   <li>one blocking read of up to {@link SessionBuffers#READ_BUFFER_BYTES} into {@code in},
  *       after the partial line left over from the previous read;</li>
  *   <li>{@link LineDecoder#decodeNumbers} turns every whole number line into an int;</li>
- *   <li>{@link NumberStore#store} marks them, writes the new ones to the log and counts them,
- *       once, before the next read: what the server has read is in the OS before it reads more;</li>
+ *   <li>{@link #store}, once per batch: {@link SeenNumbers#addAll} marks them, {@link #appendNew}
+ *       copies the lines of the new ones into {@code out}, {@link NumberLog#store} writes those,
+ *       {@link Stats#recordBatch} counts the batch, all before the next read: what the server has
+ *       read is in the operating system before it reads more;</li>
  *   <li>what stopped the decoding decides the rest: a partial line waits for the next read,
  *       {@code terminate} shuts the server down, anything else closes the connection.</li>
  * </ol>
+ * Each number is logged exactly once across all sessions, and counted only once it is in the
+ * log. No allocation, lock or {@code String} per number; the log's lock once per batch.
  */
 final class ClientSession {
 
@@ -33,12 +37,23 @@ final class ClientSession {
         void ended(ClientSession session);
     }
 
+    /** What every session shares: where the batches go and how they are counted. */
+    record Shared(SeenNumbers seen, NumberLog log, LogFormat format, Stats stats, BatchesInFlight inFlight) {
+    }
+
     /** How a connection ended, for the diagnostics line. */
     private enum End { CLIENT_CLOSED, INVALID_INPUT, TERMINATE, DISCONNECTED, FAILED }
 
+    /** Eight ASCII zeros. */
+    private static final long ASCII_ZEROS = 0x3030_3030_3030_3030L;
+
     private final int slot;
     private final LineDecoder decoder;
-    private final NumberStore store;
+    private final SeenNumbers seen;
+    private final NumberLog log;
+    private final boolean stripped;
+    private final Stats stats;
+    private final BatchesInFlight inFlight;
     private final Events events;
     private final SessionBuffers buffers;
 
@@ -56,10 +71,14 @@ final class ClientSession {
      */
     private volatile long readSequence;
 
-    ClientSession(int slot, LineDecoder decoder, NumberStore store, SessionBuffers buffers, Events events) {
+    ClientSession(int slot, LineDecoder decoder, Shared shared, SessionBuffers buffers, Events events) {
         this.slot = slot;
         this.decoder = decoder;
-        this.store = store;
+        this.seen = shared.seen();
+        this.log = shared.log();
+        this.stripped = shared.format() == LogFormat.STRIPPED;
+        this.stats = shared.stats();
+        this.inFlight = shared.inFlight();
         this.buffers = buffers;
         this.events = events;
     }
@@ -102,7 +121,7 @@ final class ClientSession {
                     events.terminate("terminate from " + peer); // first: a failing disk may hold store()
                 }
                 if (count > 0) {
-                    store.store(slot, buffers, count, lineBytes);
+                    store(count, lineBytes);
                     received += count;
                 }
                 if (stop != LineDecoder.Stop.NEED_MORE) {
@@ -123,7 +142,7 @@ final class ClientSession {
             channel = null;
             awaitOtherBatches();
             if (end == End.INVALID_INPUT) {
-                store.stats().invalidInputClosed();
+                stats.invalidInputClosed();
             }
             // Free the slot before the close: a client that sees the close may connect again at
             // once and must find it free. From here on, only locals: a new connection may be
@@ -134,9 +153,84 @@ final class ClientSession {
         logEnd(end, peer, received);
     }
 
+    /**
+     * Stores the {@code count} numbers of {@code buffers.numbers}, decoded from the lines at the
+     * start of {@code buffers.in}. The batch is in flight (see {@link BatchesInFlight}) from before
+     * its first mark to the end of its write, so that a client that sent some of the same numbers
+     * is not told they are stored before they are.
+     */
+    private void store(int count, int lineBytes) {
+        ByteBuffer out = buffers.out;
+        long lost = 0;
+        int fresh;
+        inFlight.begin(slot); // before the first mark: see BatchesInFlight, "Memory ordering"
+        try {
+            fresh = seen.addAll(buffers.numbers, 0, count, buffers.isNew);
+            int outBytes = fresh == 0 ? 0 : appendNew(buffers.in, 0, lineBytes, buffers.isNew, count, out, stripped);
+            if (outBytes > 0) {
+                out.limit(outBytes).position(0);
+                lost = log.store(out); // non-zero only at shutdown with the disk failing
+                out.clear();
+            }
+        } finally {
+            inFlight.end(slot);
+        }
+        stats.recordBatch((int) (fresh - lost), count - fresh);
+    }
+
+    /**
+     * Appends the log lines of a batch's new numbers to {@code out} from position 0: for each
+     * {@code i < count} with {@code isNew[i]}, the line at {@code in[from + i * lineBytes]}. The
+     * digits are copied from the input, not printed from the int: two stores a line, no division.
+     *
+     * @return the bytes appended
+     */
+    static int appendNew(ByteBuffer in, int from, int lineBytes, boolean[] isNew, int count, ByteBuffer out, boolean stripped) {
+        int separatorBytes = lineBytes - LineDecoder.DIGITS_PER_LINE;
+        int outPos = 0;
+        for (int i = 0; i < count; i++) {
+            if (isNew[i]) {
+                outPos = appendLine(in, from + i * lineBytes, separatorBytes, out, outPos, stripped);
+            }
+        }
+        return outPos;
+    }
+
+    /**
+     * Appends the log line of the valid number line at {@code in[linePos]} to {@code out} at
+     * {@code outPos}, its leading zeros stripped or not (padded). Both buffers are little-endian;
+     * {@code out} needs {@link LineDecoder#SLACK_BYTES} past the last line, as the stores overshoot.
+     *
+     * <pre>
+     *   in:   '0' '0' '7' '0' '0' '7' '0' '0' | '9' '\n' ...     first8 (long) | tail (int)
+     *   leading zeros lz = trailing zero bytes of (first8 - "00000000") = 2 (at most 8)
+     *   out:  first8 >>> 8*lz    -> '7' '0' '0' '7' '0' '0' 0 0  (long store at outPos)
+     *         tail               -> at outPos + 8 - lz: '9' '\n' ... (int store)
+     *   line: "7007009\n", length 9 - lz + separator
+     * </pre>
+     * With lz = 8 the shift distance is 64, which Java reduces to 0; the tail store then lands
+     * on the first byte and overwrites it, so {@code 000000000} still becomes {@code "0\n"}.
+     *
+     * @return the position after the appended line
+     */
+    static int appendLine(ByteBuffer in, int linePos, int separatorBytes, ByteBuffer out, int outPos, boolean stripped) {
+        long first8 = in.getLong(linePos);
+        int tail = in.getInt(linePos + 8);
+        int leadingZeros = stripped ? Long.numberOfTrailingZeros(first8 - ASCII_ZEROS) >>> 3 : 0;
+        out.putLong(outPos, first8 >>> (leadingZeros << 3));
+        int tailPos = outPos + 8 - leadingZeros;
+        out.putInt(tailPos, tail);
+        return tailPos + 1 + separatorBytes;
+    }
+
+    /**
+     * Waits until the batches other clients have in flight now are written: before a connection
+     * closes, so that its client never sees the close before a number it sent (and found already
+     * seen) is in the log.
+     */
     private void awaitOtherBatches() {
         try {
-            store.awaitOthers(slot);
+            inFlight.awaitOthers(slot);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // only a forced stop interrupts; then close at once
         }

@@ -58,13 +58,13 @@ final class ClientSlots implements ClientSession.Events {
     private volatile boolean terminating;
 
     /** @param onTerminate the server's shutdown request, for a client's {@code terminate} */
-    ClientSlots(SessionBuffers[] buffers, LineDecoder decoder, NumberStore store, Consumer<String> onTerminate) {
+    ClientSlots(SessionBuffers[] buffers, LineDecoder decoder, ClientSession.Shared shared, Consumer<String> onTerminate) {
         this.sessions = new ClientSession[buffers.length];
         this.free = new ArrayBlockingQueue<>(buffers.length);
-        this.stats = store.stats();
+        this.stats = shared.stats();
         this.onTerminate = onTerminate;
         for (int slot = 0; slot < buffers.length; slot++) {
-            sessions[slot] = new ClientSession(slot, decoder, store, buffers[slot], this);
+            sessions[slot] = new ClientSession(slot, decoder, shared, buffers[slot], this);
             free.add(sessions[slot]);
         }
         this.watchedSequence = new long[buffers.length];

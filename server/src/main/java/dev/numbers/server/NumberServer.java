@@ -129,8 +129,9 @@ public final class NumberServer {
         resources.push("log", this::closeLog);
         log.startSync(Threads.named("log-fsync"));
         checkStop();
-        NumberStore store = new NumberStore(seen, log, config.logFormat(), stats, new BatchesInFlight(config.maxClients()));
-        slots = new ClientSlots(buffers, decoder, store, this::requestShutdown);
+        ClientSession.Shared shared = new ClientSession.Shared(seen, log, config.logFormat(), stats,
+                new BatchesInFlight(config.maxClients()));
+        slots = new ClientSlots(buffers, decoder, shared, this::requestShutdown);
 
         // 5. Threads: the clients', the report (at a fixed rate: it must not drift), housekeeping.
         slots.startThreads();

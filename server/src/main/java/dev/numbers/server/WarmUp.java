@@ -60,7 +60,7 @@ final class WarmUp {
             int window = WINDOWS[batch % WINDOWS.length] * lineBytes;
             int count = decoder.decodeNumbers(in, window, window + LINES * lineBytes, scratch.numbers);
             if (seen.addAll(scratch.numbers, 0, count, scratch.isNew) > 0) {
-                format.appendNew(in, window, lineBytes, scratch.isNew, count, scratch.out);
+                ClientSession.appendNew(in, window, lineBytes, scratch.isNew, count, scratch.out, format == LogFormat.STRIPPED);
             }
             batch++;
             if (batch % WINDOWS.length == 0) {

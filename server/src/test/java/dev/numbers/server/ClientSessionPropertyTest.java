@@ -56,8 +56,8 @@ class ClientSessionPropertyTest {
         List<String> terminations = new ArrayList<>();
         Stats stats = new Stats();
         List<ClientSession> freed = new ArrayList<>();
-        NumberStore store = new NumberStore(seen, log, LogFormat.PADDED, stats, new BatchesInFlight(1));
-        ClientSession session = new ClientSession(0, new LineDecoder(separator), store, new SessionBuffers(separator.length + 9),
+        ClientSession.Shared shared = new ClientSession.Shared(seen, log, LogFormat.PADDED, stats, new BatchesInFlight(1));
+        ClientSession session = new ClientSession(0, new LineDecoder(separator), shared, new SessionBuffers(separator.length + 9),
                 new ClientSession.Events() {
                     @Override
                     public void terminate(String reason) {

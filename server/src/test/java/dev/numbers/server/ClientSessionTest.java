@@ -29,8 +29,8 @@ class ClientSessionTest {
         Stats stats = new Stats();
         List<ClientSession> ended = new ArrayList<>();
         try (NumberLog log = NumberLog.open(dir.resolve("numbers.log"), LF, FsyncPolicy.NEVER, UnaryOperator.identity())) {
-            NumberStore store = new NumberStore(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, stats, new BatchesInFlight(1));
-            ClientSession session = new ClientSession(0, new LineDecoder(LF), store, new SessionBuffers(10), new ClientSession.Events() {
+            ClientSession.Shared shared = new ClientSession.Shared(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, stats, new BatchesInFlight(1));
+            ClientSession session = new ClientSession(0, new LineDecoder(LF), shared, new SessionBuffers(10), new ClientSession.Events() {
                 @Override
                 public void terminate(String reason) {
                     throw new AssertionError("no terminate was sent");

@@ -35,8 +35,8 @@ class ClientSlotsTest {
     @BeforeEach
     void startOneSlot() throws Exception {
         log = NumberLog.open(dir.resolve("numbers.log"), LF, FsyncPolicy.NEVER, UnaryOperator.identity());
-        NumberStore store = new NumberStore(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, new Stats(), new BatchesInFlight(1));
-        slots = new ClientSlots(new SessionBuffers[] {new SessionBuffers(10)}, new LineDecoder(LF), store, reason -> { });
+        ClientSession.Shared shared = new ClientSession.Shared(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, new Stats(), new BatchesInFlight(1));
+        slots = new ClientSlots(new SessionBuffers[] {new SessionBuffers(10)}, new LineDecoder(LF), shared, reason -> { });
         listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         slots.startThreads();
         slots.startAccepting(listener);

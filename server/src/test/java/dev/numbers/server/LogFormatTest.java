@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+/** The log lines {@link ClientSession#appendLine} makes from the input's digits, stripped or padded. */
 class LogFormatTest {
 
     @ParameterizedTest
@@ -38,7 +39,7 @@ class LogFormatTest {
         ByteBuffer out = LineDecoder.allocateBuffer(input.length());
         int pos = 0;
         for (int line = 0; line < 4; line++) {
-            pos = format.append(in, line * 10, 1, out, pos);
+            pos = ClientSession.appendLine(in, line * 10, 1, out, pos, format == LogFormat.STRIPPED);
         }
         assertThat(text(out, pos)).isEqualTo(expected);
     }
@@ -48,14 +49,14 @@ class LogFormatTest {
     void usesTheWindowsSeparatorWhenThatIsNative(String line, String logged) {
         ByteBuffer in = LineDecoderTest.buffer((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
         ByteBuffer out = LineDecoder.allocateBuffer(16);
-        int end = LogFormat.STRIPPED.append(in, 0, 2, out, 0);
+        int end = ClientSession.appendLine(in, 0, 2, out, 0, true);
         assertThat(text(out, end)).isEqualTo(logged + "\r\n");
     }
 
     private static String format(LogFormat format, String line) {
         ByteBuffer in = LineDecoderTest.buffer((line + "\n").getBytes(StandardCharsets.US_ASCII));
         ByteBuffer out = LineDecoder.allocateBuffer(16);
-        return text(out, format.append(in, 0, 1, out, 0));
+        return text(out, ClientSession.appendLine(in, 0, 1, out, 0, format == LogFormat.STRIPPED));
     }
 
     private static String text(ByteBuffer out, int end) {
