@@ -2,6 +2,11 @@ package dev.numbers.server;
 
 import dev.numbers.ops.Diagnostics;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
@@ -32,6 +37,14 @@ final class ClientSlots implements ClientSession.Events {
 
     /** The acceptor's pause after a failed accept (out of file descriptors, say): no busy loop. */
     private static final long ACCEPT_RETRY_MS = 100;
+    /**
+     * Connections the kernel holds for the acceptor: those that arrive while every slot is busy,
+     * and a start's early clients, wait there. 4,096 lets a few thousand clients that reconnect
+     * at once queue without a refused connection (Linux caps it at net.core.somaxconn, 4,096 by
+     * default); beyond it the kernel drops the new connection's handshake, and the client's
+     * connect retries it for a while before it fails.
+     */
+    static final int BACKLOG = 4_096;
     /** How long a stop waits for the client threads to finish the batches they have read. */
     private static final long STOP_TIMEOUT_SECONDS = 30;
     /**
@@ -43,6 +56,8 @@ final class ClientSlots implements ClientSession.Events {
     static final int KEEPALIVE_INTERVAL_SECONDS = 10;
     static final int KEEPALIVE_PROBES = 3;
 
+    private final SessionBuffers[] buffers;
+    private final LineDecoder decoder;
     private final ClientSession[] sessions;
     private final ArrayBlockingQueue<ClientSession> free;
     private final Stats stats;
@@ -58,32 +73,79 @@ final class ClientSlots implements ClientSession.Events {
     private volatile boolean terminating;
 
     /** @param onTerminate the server's shutdown request, for a client's {@code terminate} */
-    ClientSlots(SessionBuffers[] buffers, LineDecoder decoder, ClientSession.Shared shared, Consumer<String> onTerminate) {
+    ClientSlots(SessionBuffers[] buffers, LineDecoder decoder, Stats stats, Consumer<String> onTerminate) {
+        this.buffers = buffers;
+        this.decoder = decoder;
         this.sessions = new ClientSession[buffers.length];
         this.free = new ArrayBlockingQueue<>(buffers.length);
-        this.stats = shared.stats();
+        this.stats = stats;
         this.onTerminate = onTerminate;
-        for (int slot = 0; slot < buffers.length; slot++) {
-            sessions[slot] = new ClientSession(slot, decoder, shared, buffers[slot], this);
-            free.add(sessions[slot]);
-        }
         this.watchedSequence = new long[buffers.length];
         this.quietSinceNanos = new long[buffers.length];
     }
 
-    /** Starts one client thread per slot, so that no thread is made per client. */
-    void startThreads() {
+    /**
+     * Makes one session per slot, sharing {@code shared}, and starts one client thread per slot,
+     * so that no thread is made per client.
+     */
+    void startThreads(ClientSession.Shared shared) {
+        for (int slot = 0; slot < buffers.length; slot++) {
+            sessions[slot] = new ClientSession(slot, decoder, shared, buffers[slot], this);
+            free.add(sessions[slot]);
+        }
         ThreadPoolExecutor pool = new ThreadPoolExecutor(sessions.length, sessions.length, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), Threads.named("client"));
         pool.prestartAllCoreThreads();
         clientThreads = pool;
     }
 
-    /** Starts accepting connections on {@code port}, which is bound and listening. */
-    void startAccepting(ServerSocketChannel port) {
-        listener = port;
+    /**
+     * Binds the number port and listens; nobody is accepted until {@link #startAccepting}: early
+     * clients wait in the backlog. IPv4 only for an IPv4 address (0.0.0.0 included, which on a
+     * dual-stack socket would take IPv6 clients too), else the platform's default.
+     *
+     * @return the port bound
+     * @throws IOException if it cannot (the port is in use, say); an IPv6 address without IPv6
+     *     throws {@code UnsupportedAddressTypeException}
+     */
+    int listen(InetSocketAddress address) throws IOException {
+        ServerSocketChannel channel = address.getAddress() instanceof Inet4Address
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
+        try {
+            channel.bind(address, BACKLOG);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        listener = channel;
+        return port();
+    }
+
+    /** The port listened on: as configured, or the one picked for port 0. */
+    int port() {
+        return listener.socket().getLocalPort();
+    }
+
+    /** Where it listens, for the started line: {@code 127.0.0.1}, {@code all interfaces (IPv4 and IPv6)}, {@code all IPv4 interfaces}. */
+    String describeBound() {
+        InetAddress local = listener.socket().getInetAddress();
+        if (!local.isAnyLocalAddress()) {
+            return local.getHostAddress();
+        }
+        return local instanceof Inet6Address ? "all interfaces (IPv4 and IPv6)" : "all IPv4 interfaces";
+    }
+
+    /** Starts accepting connections on the port {@link #listen} bound. */
+    void startAccepting() {
         acceptor = Threads.named("acceptor").newThread(this::acceptLoop);
         acceptor.start();
+    }
+
+    /** Closes the number port (before the acceptor started: a start that failed). */
+    void closePort() throws IOException {
+        if (listener != null) {
+            listener.close();
+        }
     }
 
     /**

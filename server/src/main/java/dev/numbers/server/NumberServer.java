@@ -2,29 +2,34 @@ package dev.numbers.server;
 
 import dev.numbers.ops.Diagnostics;
 import dev.numbers.ops.ServerStatus;
+import dev.numbers.ops.SidePorts;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.file.Path;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
  * The number server's lifecycle: what it opens, in which order, and how it stops.
  *
- * <p>{@link #start} opens everything in the order below, each step pushed on a
+ * <p>{@link #start} opens everything in the order of {@link #open}, each step pushed on a
  * {@link ResourceStack}; a stop ({@link #requestShutdown}: a client's {@code terminate}, a
  * signal, a test) or a failed start closes the stack in reverse, in one place. The constructor
  * starts nothing. {@link #awaitExit} says how the run ended, so that tests never hit
  * {@code System.exit}.
  *
- * <p>Threads: one acceptor; a client thread per slot; a report timer; a housekeeping timer (the
- * idle watchdog and the rate sample), apart from the report so that a stdout that blocks cannot
- * hold up the idle timeouts; the {@code interval} fsync timer; the side ports' threads; and one
- * that runs the stop.
+ * <p>Threads: one acceptor; a client thread per slot; the report's timer ({@link StatsReporter});
+ * a housekeeping timer (the rate sample, the log's path check, the idle watchdog), apart from the
+ * report so that a stdout that blocks holds up nothing else; the {@code interval} fsync timer;
+ * the side ports' event loop; and one that runs the stop.
  */
 public final class NumberServer {
 
@@ -38,6 +43,11 @@ public final class NumberServer {
         FAILED
     }
 
+    /** The idle watchdog looks a quarter of the timeout apart, within these bounds. */
+    private static final long WATCHDOG_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long WATCHDOG_MAX_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long HOUSEKEEPING_PERIOD_MS = 1_000;
+
     private final ServerConfig config;
     private final PrintStream reportOut;
     private final UnaryOperator<FileChannel> logChannels;
@@ -46,18 +56,17 @@ public final class NumberServer {
     private final ResourceStack resources = new ResourceStack();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Object lifecycle = new Object();
-    /** Guarded by {@link #lifecycle}: a stop was asked for, and why. */
+    /** Guarded by {@link #lifecycle}: a stop was asked for, and why; accepting clients (a stop now runs the shutdown). */
     private String stopReason;
-    /** Guarded by {@link #lifecycle}: accepting clients; a stop now runs the shutdown. */
     private boolean started;
     private volatile Outcome outcome = Outcome.STOPPED;
 
     // Opened by start(), in this order.
-    private ServerSocketChannel listener;
-    /** Read by the side ports' threads, which start before it is open. */
-    private volatile NumberLog log;
     private ClientSlots slots;
-    private SidePorts sidePorts;
+    private int commandPort = -1;
+    private int metricsPort = -1;
+    /** Read by the side ports' thread, which starts before it is open. */
+    private volatile NumberLog log;
 
     /** @param reportOut where the report lines go: stdout in production */
     public NumberServer(ServerConfig config, PrintStream reportOut) {
@@ -76,8 +85,8 @@ public final class NumberServer {
      * for meanwhile, closes again what it opened and returns: {@link #awaitExit} then says
      * {@link Outcome#STOPPED}.
      *
-     * @throws StartupException with a one-line message if the memory, the port, the log or a
-     *     side port fail; everything opened so far is closed again
+     * @throws StartupException with a one-line message if the memory, a port or the log fail;
+     *     everything opened so far is closed again
      */
     public void start() throws StartupException {
         boolean serving = false;
@@ -101,79 +110,132 @@ public final class NumberServer {
     }
 
     private void open() throws StartupException, StopDuringStartup {
-        // 1. Memory, before anything outside the process is touched: a JVM too small for the set
-        //    or for --max-clients fails here, with the port closed and the old log intact.
+        // 1. Memory and file descriptors, before anything outside the process is touched: a JVM
+        //    too small for the set or for --max-clients fails here, with the old log intact.
         LineDecoder decoder = LineDecoder.forPlatform();
-        Memory.checkFileDescriptors(config);
-        SeenNumbers seen = Memory.seenNumbers();
-        SessionBuffers[] buffers = Memory.sessionBuffers(config.maxClients(), decoder.lineBytes());
-        Memory.checkHeadroom(config.maxClients());
+        SeenNumbers seen;
+        try {
+            seen = new SeenNumbers();
+        } catch (OutOfMemoryError e) {
+            throw new StartupException("not enough memory for the 125 MB set of seen numbers: "
+                    + "give the JVM a larger heap, for example -Xmx256m", e);
+        }
+        SessionBuffers[] buffers = SessionBuffers.allocate(config, decoder.lineBytes());
         WarmUp.run(decoder, config.logFormat(), buffers[0]); // before the port: no client waits for it
         checkStop();
 
         // 2. The number port, bound and listening before the log is touched, so that a port in use
         //    (most often: this server, already running) fails the start without emptying that
-        //    server's log. Nobody is accepted until step 6: a client that connects early waits in
-        //    the backlog.
-        listener = Ports.bindNumberPort(config);
-        resources.push("number port", listener::close);
+        //    server's log. Nobody is accepted until step 5: an early client waits in the backlog.
+        slots = new ClientSlots(buffers, decoder, stats, this::requestShutdown);
+        resources.push("number port", slots::closePort);
+        listen(slots::listen, "cannot listen on port " + config.port() + " (" + describe(config.bindAddress()) + ")",
+                config.bindAddress(), config.port());
         checkStop();
 
-        // 3. The side ports, which only read a snapshot of the counters; before the log too, so
-        //    that a side port in use fails the start with the old log intact.
-        sidePorts = SidePorts.open(config, this::status, resources);
+        // 3. The side ports, bound before the log for the same reason; Netty comes up on a thread
+        //    of its own meanwhile (their connections wait in the backlog). They read a snapshot only.
+        SidePorts sidePorts = new SidePorts(this::status);
+        resources.push("side ports", sidePorts::close);
+        if (config.adminPort() != 0) {
+            try {
+                commandPort = listen(sidePorts::bindCommandPort, "cannot open command port " + config.adminPort(),
+                        config.adminAddress(), config.adminPort());
+            } catch (StartupException e) {
+                if (config.adminRequired()) {
+                    throw e;
+                }
+                Diagnostics.warn("command port " + config.adminPort() + " not opened (" + describe(e.getCause())
+                        + "); running without it. Choose one with --admin-port, or 0 for none.");
+            }
+        }
+        if (config.metricsPort() != 0) {
+            metricsPort = listen(sidePorts::bindMetrics, "cannot open metrics port " + config.metricsPort(),
+                    config.adminAddress(), config.metricsPort());
+        }
+        if (commandPort > 0 || metricsPort > 0) {
+            sidePorts.start(Threads.named("side-ports"));
+        }
         checkStop();
 
         // 4. The log, created or truncated before the first client is accepted: a run starts empty.
-        log = openLog(decoder.separator());
+        try {
+            log = NumberLog.open(config.logPath(), decoder.separator(), config.fsync(), logChannels);
+        } catch (IOException e) {
+            throw new StartupException("cannot create log file " + config.logPath() + ": " + describe(e), e);
+        }
         resources.push("log", this::closeLog);
         log.startSync(Threads.named("log-fsync"));
-        checkStop();
-        ClientSession.Shared shared = new ClientSession.Shared(seen, log, config.logFormat(), stats,
-                new BatchesInFlight(config.maxClients()));
-        slots = new ClientSlots(buffers, decoder, shared, this::requestShutdown);
 
-        // 5. Threads: the clients', the report (at a fixed rate: it must not drift), housekeeping.
-        slots.startThreads();
+        // 5. Threads: the clients', the report, housekeeping. Then, ready: say so, then accept, so
+        //    that "started" comes before any client's line. A stop asked for until here makes the
+        //    start stop; from here on it runs the shutdown.
+        slots.startThreads(new ClientSession.Shared(seen, log, config.logFormat(), stats, new BatchesInFlight(config.maxClients())));
         resources.push("client threads", () -> slots.disconnectAndAwait(log::abandonRetries));
-        Timers timers = Timers.start(config, new StatsReporter(stats, reportOut), stats, log, slots);
-        resources.push("timers", timers::close);
-
-        // 6. Ready: say so, then accept; "started" comes before any client's line. A stop asked
-        //    for until here has made the start stop; from here on it runs the shutdown.
+        StatsReporter reporter = new StatsReporter(stats, reportOut, config.reportInterval());
+        reporter.start();
+        resources.push("report", reporter::stop);
+        ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(Threads.named("housekeeping"));
+        resources.push("housekeeping", housekeeping::shutdownNow);
+        every(housekeeping, HOUSEKEEPING_PERIOD_MS * 1_000_000, "the rate sample", stats::sampleRate);
+        every(housekeeping, HOUSEKEEPING_PERIOD_MS * 1_000_000, "the log's path check", log::checkPath);
+        if (!config.idleTimeout().isZero()) {
+            long timeout = config.idleTimeout().toNanos();
+            every(housekeeping, Math.max(WATCHDOG_MIN_NANOS, Math.min(WATCHDOG_MAX_NANOS, timeout / 4)), "the idle watchdog",
+                    () -> slots.disconnectIdle(timeout, System.nanoTime()));
+        }
         synchronized (lifecycle) {
             checkStop();
             Diagnostics.info("started " + describe());
-            slots.startAccepting(listener);
+            slots.startAccepting();
             resources.push("acceptor", slots::stopAccepting);
             started = true;
         }
     }
 
-    private NumberLog openLog(byte[] separator) throws StartupException {
-        Path path = config.logPath();
+    /** A port to bind: it throws the JDK's exceptions for a port in use or an address it cannot take. */
+    @FunctionalInterface
+    private interface Binder {
+        int bind(InetSocketAddress address) throws IOException;
+    }
+
+    /** Binds {@code port} on {@code host} (null: all interfaces) with {@code binder}; a failure is {@code what: why}. */
+    private static int listen(Binder binder, String what, InetAddress host, int port) throws StartupException {
         try {
-            return NumberLog.open(path, separator, config.fsync(), logChannels);
-        } catch (IOException e) {
-            throw new StartupException("cannot create log file " + path + ": " + Diagnostics.describe(e), e);
+            return binder.bind(host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port));
+        } catch (IOException | UnsupportedAddressTypeException e) {
+            throw new StartupException(what + ": " + describe(e), e);
         }
     }
 
-    private String describe() throws StartupException {
-        String bound;
-        try {
-            bound = Ports.describeBound(listener);
-        } catch (IOException e) {
-            throw new StartupException("cannot read the number port's address: " + Diagnostics.describe(e), e);
+    private static void every(ScheduledExecutorService timer, long periodNanos, String what, Runnable task) {
+        timer.scheduleWithFixedDelay(Threads.reporting(what, task), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** An address as messages name it: {@code all interfaces} for none. */
+    private static String describe(InetAddress bind) {
+        return bind == null ? "all interfaces" : bind.getHostAddress();
+    }
+
+    /** Why a bind or an open failed, in a few words: {@code address already in use}. */
+    private static String describe(Throwable e) {
+        if (e instanceof UnsupportedAddressTypeException) {
+            return "this machine has no IPv6 (or the JVM runs IPv4 only), so it cannot listen on an IPv6 address";
         }
-        return "port=" + port() + " bind=" + bound
+        return e instanceof BindException && "Address already in use".equals(e.getMessage())
+                ? "address already in use" : Diagnostics.describe(e);
+    }
+
+    private String describe() {
+        return "port=" + port() + " bind=" + slots.describeBound()
                 + " max-clients=" + config.maxClients()
                 + " log=" + config.logPath().toAbsolutePath()
                 + " log-format=" + config.logFormat()
                 + " report-interval=" + ServerConfig.human(config.reportInterval())
                 + " fsync=" + log.fsyncPolicy()
                 + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : ServerConfig.human(config.idleTimeout()))
-                + " " + sidePorts.describe()
+                + " admin-port=" + (commandPort < 0 ? "off" : commandPort)
+                + " metrics-port=" + (metricsPort < 0 ? "off" : metricsPort)
                 + " run-id=" + runId;
     }
 
@@ -183,17 +245,16 @@ public final class NumberServer {
      * server has started, it makes the start stop at its next step.
      */
     public void requestShutdown(String reason) {
-        boolean running;
         synchronized (lifecycle) {
             if (stopReason != null) {
                 return;
             }
             stopReason = reason;
-            running = started;
+            if (!started) {
+                return;
+            }
         }
-        if (running) {
-            Threads.named("shutdown").newThread(this::shutdown).start();
-        }
+        Threads.named("shutdown").newThread(this::shutdown).start();
     }
 
     /** Throws if a stop was asked for before the server started. */
@@ -207,7 +268,9 @@ public final class NumberServer {
 
     private void shutdown() {
         try {
-            Diagnostics.info("shutting down: " + stopReason());
+            synchronized (lifecycle) {
+                Diagnostics.info("shutting down: " + stopReason);
+            }
             resources.closeAll();
             long unwritten = log.unwrittenNumbers();
             if (unwritten > 0) {
@@ -242,12 +305,6 @@ public final class NumberServer {
         Threads.named("log-reopen").newThread(log::reopen).start();
     }
 
-    private String stopReason() {
-        synchronized (lifecycle) {
-            return stopReason;
-        }
-    }
-
     private void closeLog() {
         try {
             log.close();
@@ -279,20 +336,20 @@ public final class NumberServer {
 
     /** The port the server listens on: the configured one, or the one picked for port 0. */
     public int port() {
-        return listener.socket().getLocalPort();
-    }
-
-    UUID runId() {
-        return runId;
+        return slots.port();
     }
 
     Stats stats() {
         return stats;
     }
 
+    UUID runId() {
+        return runId;
+    }
+
     /** The command port, or -1 when there is none. */
     int commandPort() {
-        return sidePorts.commandPort();
+        return commandPort;
     }
 
     /** The snapshot the side ports read (the log's figures are 0 until it is open). */

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -31,6 +30,18 @@ class CommandPortTest {
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private static final int READ_TIMEOUT_MS = 5_000;
     private static final long HOUR_MS = 3_600_000;
+
+    /** Side ports serving one port, as a test holds them. */
+    record Served(SidePorts ports, int port) implements AutoCloseable {
+        int clientCount() {
+            return ports.connectionCount();
+        }
+
+        @Override
+        public void close() {
+            ports.close();
+        }
+    }
 
     /** A command client over a plain socket: lines out, lines back, 5 s at most per read. */
     static final class Client implements AutoCloseable {
@@ -70,13 +81,27 @@ class CommandPortTest {
         }
     }
 
-    private static CommandPort open(SidePortLimits limits) throws IOException {
-        return CommandPort.open(LOOPBACK, STATUS, Executors.defaultThreadFactory(), limits);
+    private static Served open(SidePorts.Limits limits) throws IOException {
+        SidePorts ports = new SidePorts(STATUS);
+        int port = ports.bindCommandPort(LOOPBACK, limits);
+        ports.start(runnable -> new Thread(runnable, "side-ports-test"));
+        return new Served(ports, port);
+    }
+
+    @Test
+    void aClientThatConnectedBeforeThePortWasServedIsAnsweredOnceItIs() throws Exception {
+        SidePorts ports = new SidePorts(STATUS);
+        int port = ports.bindCommandPort(LOOPBACK); // as the server binds it, before Netty is up
+        try (ports; Client early = new Client(port).send("WHY\n")) {
+            ports.start(runnable -> new Thread(runnable, "side-ports-test"));
+            assertThat(early.in.readLine()).isEqualTo("42");
+            assertThat(ports.connectionCount()).isEqualTo(1);
+        }
     }
 
     @Test
     void aCommandClientThatNeverReadsItsRepliesIsClosedAndFreesItsSlot() throws Exception {
-        try (CommandPort port = open(new SidePortLimits(CommandPort.MAX_CLIENTS, HOUR_MS, 300, HOUR_MS));
+        try (Served port = open(new SidePorts.Limits(SidePorts.COMMAND_LIMITS.maxConnections(), HOUR_MS, 300, HOUR_MS));
              Socket greedy = new Socket(InetAddress.getLoopbackAddress(), port.port())) {
             Thread sender = new Thread(() -> {
                 byte[] commands = "STATS\n".repeat(100_000).getBytes(StandardCharsets.US_ASCII);
@@ -102,7 +127,7 @@ class CommandPortTest {
     @Test
     void aClientThatPipelinesManyCommandsAndReadsGetsEveryReply() throws Exception {
         int commands = 20_000;
-        try (CommandPort port = CommandPort.open(LOOPBACK, STATUS, Executors.defaultThreadFactory());
+        try (Served port = open(SidePorts.COMMAND_LIMITS);
              Client client = new Client(port.port())) {
             Thread sender = new Thread(() -> {
                 try {
@@ -122,13 +147,13 @@ class CommandPortTest {
 
     @Test
     void aFullPortOfClientsThatSentOneByteStillAnswersANewClient() throws Exception {
-        try (CommandPort port = CommandPort.open(LOOPBACK, STATUS, Executors.defaultThreadFactory())) {
+        try (Served port = open(SidePorts.COMMAND_LIMITS)) {
             List<Client> holders = new ArrayList<>();
             try {
-                for (int i = 0; i < CommandPort.MAX_CLIENTS; i++) {
+                for (int i = 0; i < SidePorts.COMMAND_LIMITS.maxConnections(); i++) {
                     holders.add(new Client(port.port()).send("W")); // and then nothing, for a minute
                 }
-                await().until(() -> port.clientCount() == CommandPort.MAX_CLIENTS);
+                await().until(() -> port.clientCount() == SidePorts.COMMAND_LIMITS.maxConnections());
                 await().atMost(Duration.ofSeconds(5)).until(() -> {
                     try (Client fresh = new Client(port.port())) {
                         return "42".equals(fresh.ask("WHY"));
@@ -144,7 +169,7 @@ class CommandPortTest {
 
     @Test
     void aClientThatDripsOneBytePerTenthOfASecondIsCutOffAtTheRequestDeadline() throws Exception {
-        try (CommandPort port = open(new SidePortLimits(CommandPort.MAX_CLIENTS, HOUR_MS, 500, HOUR_MS));
+        try (Served port = open(new SidePorts.Limits(SidePorts.COMMAND_LIMITS.maxConnections(), HOUR_MS, 500, HOUR_MS));
              Client dripper = new Client(port.port())) {
             AtomicBoolean stop = new AtomicBoolean();
             Thread drip = new Thread(() -> {
@@ -171,7 +196,7 @@ class CommandPortTest {
 
     @Test
     void anIdleClientIsToldAndClosed() throws Exception {
-        try (CommandPort port = open(new SidePortLimits(CommandPort.MAX_CLIENTS, 300, HOUR_MS, HOUR_MS));
+        try (Served port = open(new SidePorts.Limits(SidePorts.COMMAND_LIMITS.maxConnections(), 300, HOUR_MS, HOUR_MS));
              Client idle = new Client(port.port())) {
             assertThat(idle.ask("WHY")).isEqualTo("42");
             assertThat(idle.in.readLine()).startsWith("ERROR idle for ").endsWith("; closing");
@@ -181,7 +206,7 @@ class CommandPortTest {
 
     @Test
     void overTheLimitANewClientIsToldToTryAgainLater() throws Exception {
-        try (CommandPort port = open(new SidePortLimits(2, HOUR_MS, HOUR_MS, HOUR_MS));
+        try (Served port = open(new SidePorts.Limits(2, HOUR_MS, HOUR_MS, HOUR_MS));
              Client one = new Client(port.port()); Client two = new Client(port.port());
              Client three = new Client(port.port())) {
             assertThat(three.in.readLine()).isEqualTo("ERROR too many command clients (2); try again later");
@@ -193,7 +218,7 @@ class CommandPortTest {
 
     @Test
     void aNewClientClosesTheOneQuietLongestWhenThePortIsFull() throws Exception {
-        try (CommandPort port = open(new SidePortLimits(1, HOUR_MS, HOUR_MS, 0));
+        try (Served port = open(new SidePorts.Limits(1, HOUR_MS, HOUR_MS, 0));
              Client quiet = new Client(port.port())) {
             assertThat(quiet.ask("WHY")).isEqualTo("42");
             try (Client fresh = new Client(port.port())) {
@@ -206,7 +231,7 @@ class CommandPortTest {
 
     @Test
     void closeStopsAcceptingAndClosesEveryClient() throws Exception {
-        try (CommandPort port = CommandPort.open(LOOPBACK, STATUS, Executors.defaultThreadFactory());
+        try (Served port = open(SidePorts.COMMAND_LIMITS);
              Client asking = new Client(port.port()); Client midLine = new Client(port.port())) {
             int number = port.port();
             assertThat(asking.ask("WHY")).isEqualTo("42");

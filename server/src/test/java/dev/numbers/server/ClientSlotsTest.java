@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
@@ -29,17 +28,17 @@ class ClientSlotsTest {
     Path dir;
 
     private NumberLog log;
-    private ServerSocketChannel listener;
+    private int port;
     private ClientSlots slots;
 
     @BeforeEach
     void startOneSlot() throws Exception {
         log = NumberLog.open(dir.resolve("numbers.log"), LF, FsyncPolicy.NEVER, UnaryOperator.identity());
-        ClientSession.Shared shared = new ClientSession.Shared(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, new Stats(), new BatchesInFlight(1));
-        slots = new ClientSlots(new SessionBuffers[] {new SessionBuffers(10)}, new LineDecoder(LF), shared, reason -> { });
-        listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        slots.startThreads();
-        slots.startAccepting(listener);
+        Stats stats = new Stats();
+        slots = new ClientSlots(new SessionBuffers[] {new SessionBuffers(10)}, new LineDecoder(LF), stats, reason -> { });
+        port = slots.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        slots.startThreads(new ClientSession.Shared(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, stats, new BatchesInFlight(1)));
+        slots.startAccepting();
     }
 
     @AfterEach
@@ -51,7 +50,7 @@ class ClientSlotsTest {
 
     /** Connects a client whose first number is logged: its session now waits in its next read. */
     private TestClient reading() throws Exception {
-        TestClient client = TestClient.connect(((InetSocketAddress) listener.getLocalAddress()).getPort());
+        TestClient client = TestClient.connect(port);
         client.send("000000001\n");
         await().until(() -> java.nio.file.Files.size(dir.resolve("numbers.log")) == 2);
         return client;

@@ -168,16 +168,20 @@ class SidePortsTest {
             assertThat(http.getContentType()).isEqualTo("text/plain; version=0.0.4; charset=utf-8");
             String body = new String(http.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(body.lines()).contains(
-                    "numbers_received_total{outcome=\"unique\"} 2",
-                    "numbers_received_total{outcome=\"duplicate\"} 1",
-                    "numbers_invalid_connections_total 1",
-                    "numbers_log_bytes_written_total 4",
-                    "numbers_log_write_failing 0",
+                    "numbers_received_total{outcome=\"unique\"} 2.0",
+                    "numbers_received_total{outcome=\"duplicate\"} 1.0",
+                    "numbers_invalid_connections_total 1.0",
+                    "numbers_log_bytes_written_total 4.0",
+                    "numbers_log_write_failing 0.0",
                     "# TYPE numbers_clients_connected gauge");
-            assertThat(body).containsPattern(Pattern.compile("^numbers_log_fsyncs_total [1-9]\\d*$", Pattern.MULTILINE));
-            assertThat(body).containsPattern(Pattern.compile("^numbers_log_fsync_seconds_total \\d+\\.\\d{6}$", Pattern.MULTILINE));
-            assertThat(body.lines().filter(l -> !l.startsWith("#")))
-                    .allMatch(l -> l.matches("numbers_[a-z_]+(\\{outcome=\"[a-z]+\"\\})? [0-9.]+"));
+            assertThat(body).containsPattern(Pattern.compile("^numbers_log_fsyncs_total [1-9]\\d*\\.0$", Pattern.MULTILINE));
+            assertThat(body.lines().filter(l -> l.startsWith("numbers_log_fsync_seconds_total ")).map(l -> Double.valueOf(l.split(" ")[1])))
+                    .singleElement().matches(seconds -> seconds > 0 && seconds < 60, "some fsync time, in seconds");
+            assertThat(body.lines().filter(l -> l.startsWith("numbers_")))
+                    .allMatch(l -> l.matches("numbers_[a-z_]+(\\{outcome=\"[a-z]+\"\\})? [0-9]+\\.[0-9]+(E-?[0-9]+)?"));
+            assertThat(body.lines()).as("the JVM's and the process's metrics too")
+                    .anyMatch(l -> l.startsWith("jvm_memory_used_bytes{")).anyMatch(l -> l.startsWith("process_resident_memory_bytes "))
+                    .anyMatch(l -> l.startsWith("process_open_fds ")).anyMatch(l -> l.startsWith("jvm_threads_current "));
             assertThat(get(metricsPort, "/").getResponseCode()).isEqualTo(404);
             HttpURLConnection post = get(metricsPort, "/metrics");
             post.setRequestMethod("POST");
@@ -189,6 +193,24 @@ class SidePortsTest {
             assertThat(head.getContentType()).isEqualTo("text/plain; version=0.0.4; charset=utf-8");
             assertThat(head.getInputStream().readAllBytes()).as("no body").isEmpty();
         }
+    }
+
+    @Test
+    void theCommandPortAndTheMetricsShareOneDaemonThreadThatEndsWithTheServer() throws Exception {
+        int adminPort = freePort();
+        int metricsPort = freePort();
+        try (InProcessServer server = InProcessServer.start(dir, "--admin-port", Integer.toString(adminPort),
+                "--metrics-port", Integer.toString(metricsPort));
+             CommandClient admin = new CommandClient(adminPort)) {
+            assertThat(admin.ask("WHY")).isEqualTo("42");
+            assertThat(get(metricsPort, "/metrics").getResponseCode()).isEqualTo(200);
+            assertThat(sidePortThreads()).singleElement().matches(Thread::isDaemon, "a daemon");
+        }
+        await().until(() -> sidePortThreads().isEmpty());
+    }
+
+    private static List<Thread> sidePortThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().matches("side-ports-\\d+")).toList();
     }
 
     /** A port nothing listens on now, for a test's command or metrics port. */

@@ -1,0 +1,373 @@
+package dev.numbers.ops;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.netty.util.internal.logging.JdkLoggerFactory;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The command port and the metrics endpoint, served by one Netty event loop on one thread: a
+ * slow or silent client costs a socket, never a thread, and holds up nobody's request. The ports
+ * read only the {@link ServerStatus} snapshot they are given, never the server's own objects.
+ *
+ * <p>Bound with the JDK's sockets first ({@link #bindCommandPort}, {@link #bindMetrics}), at the
+ * start's own step, so that a port in use fails the start there and then; {@link #start} then
+ * brings Netty up on a thread of its own (its first use costs a quarter of a second, which the
+ * server's {@code started} line does not wait for: connections meanwhile wait in the backlog).
+ *
+ * <p>Each connection's {@link Guard}, first in its pipeline, keeps the port's {@link Limits}: a
+ * request (a command line, an HTTP head) must be whole within the deadline from its first byte;
+ * a connection with nothing arriving for the idle time is closed; when the port is full, a new
+ * connection closes the one quiet longest (if quiet long enough) or is refused. Each such close
+ * sends a last word (an {@code ERROR} line, a 408 or a 503). A finished connection shuts its
+ * output and drops what the client still sends for a while, so that the client reads the answer
+ * rather than a reset. A client that does not take its replies is not read while 64 KiB of them
+ * wait (Netty's write buffer mark), and is closed once they have not moved for the deadline.
+ *
+ * <p>Any thread; allocates per connection and per request, never on the number path.
+ */
+public final class SidePorts implements AutoCloseable {
+
+    /**
+     * One port's bounds.
+     *
+     * @param maxConnections      connections served at once
+     * @param idleMillis          nothing arriving for this long closes a connection
+     * @param deadlineMillis      a request must be whole this long after its first byte
+     * @param evictableAfterMillis when full, a connection with no request completed for this long
+     *                            is closed to make room for a new one
+     */
+    record Limits(int maxConnections, long idleMillis, long deadlineMillis, long evictableAfterMillis) {
+    }
+
+    /** Why a guard closes a connection its protocol did not finish. */
+    enum Closing { IDLE, TOO_SLOW, REFUSED, EVICTED }
+
+    /** The command port: 64 clients, a line within 10 s, 5 minutes of silence, room made after 1 s. */
+    static final Limits COMMAND_LIMITS = new Limits(64, TimeUnit.MINUTES.toMillis(5), 10_000, 1_000);
+    /** The metrics: 128 connections (well above one target's scrapers), a head within Prometheus' 10 s scrape timeout. */
+    static final Limits METRICS_LIMITS = new Limits(128, 10_000, 10_000, 1_000);
+    /** Connections the kernel queues on a side port until the loop accepts them. */
+    static final int BACKLOG = 64;
+    /** How long a finished connection drops what its client still sends before it closes. */
+    static final long LINGER_MS = 2_000;
+    private static final long ACCEPT_RETRY_MS = 1_000;
+    /** Netty's loggers' parent, held: java.util.logging keeps loggers only weakly. */
+    private static final Logger NETTY_LOG = Logger.getLogger("io.netty");
+
+    static { // before any of Netty's classes initialize
+        setUnlessSet("io.netty.noUnsafe", "true"); // JDK 24 and later warn on stderr about sun.misc.Unsafe
+        setUnlessSet("io.netty.allocator.type", "unpooled"); // a few kilobytes move here; a pool would keep megabytes
+        NETTY_LOG.setUseParentHandlers(false); // its records go to Diagnostics, one line each, never to stderr as they are
+        NETTY_LOG.setLevel(Level.WARNING);
+        NETTY_LOG.addHandler(new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                Diagnostics.warn("netty: " + record.getMessage() + (record.getThrown() == null ? "" : ": " + record.getThrown()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
+    }
+
+    private static final ByteBufAllocator HEAP = new UnpooledByteBufAllocator(false);
+
+    /** A bound port and what it speaks. */
+    private record Port(String name, ServerSocketChannel socket, Limits limits, Function<Guard, ChannelHandler[]> protocol,
+                        Function<Closing, Object> lastWord, Set<Guard> served) {
+    }
+
+    private final Supplier<ServerStatus> status;
+    private final List<Port> ports = new ArrayList<>();
+    private Thread starting;
+    private volatile EventLoopGroup loop;
+
+    /** Side ports that report {@code status}; none is bound yet. */
+    public SidePorts(Supplier<ServerStatus> status) {
+        this.status = status;
+    }
+
+    /**
+     * Binds the command port (WHO, WHERE, WHY, STATS, HELP; see {@link CommandLines}).
+     *
+     * @return the port bound
+     * @throws IOException if it cannot be bound (a BindException: the address is in use)
+     */
+    public int bindCommandPort(InetSocketAddress address) throws IOException {
+        return bindCommandPort(address, COMMAND_LIMITS);
+    }
+
+    int bindCommandPort(InetSocketAddress address, Limits limits) throws IOException {
+        return bind("command port", address, limits, guard -> new ChannelHandler[] {new CommandLines(guard, status)},
+                reason -> CommandLines.lastWord(reason, limits));
+    }
+
+    /**
+     * Binds the Prometheus endpoint, {@code GET /metrics} (see {@link Metrics}).
+     *
+     * @return the port bound
+     * @throws IOException if it cannot be bound
+     */
+    public int bindMetrics(InetSocketAddress address) throws IOException {
+        return bindMetrics(address, METRICS_LIMITS, true);
+    }
+
+    int bindMetrics(InetSocketAddress address, Limits limits, boolean jvmMetrics) throws IOException {
+        Metrics metrics = new Metrics(status, jvmMetrics);
+        return bind("metrics port", address, limits, metrics::handlers, Metrics::lastWord);
+    }
+
+    private int bind(String name, InetSocketAddress address, Limits limits, Function<Guard, ChannelHandler[]> protocol,
+                     Function<Closing, Object> lastWord) throws IOException {
+        ServerSocketChannel socket = address.getAddress() instanceof Inet4Address
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open(); // as the number port
+        try {
+            socket.bind(address, BACKLOG);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        ports.add(new Port(name, socket, limits, protocol, lastWord, ConcurrentHashMap.newKeySet()));
+        return socket.socket().getLocalPort();
+    }
+
+    /** Serves every port bound, on a loop thread from {@code threads}; Netty comes up on a thread of its own. */
+    public void start(ThreadFactory threads) {
+        starting = new Thread(() -> {
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, threads, NioIoHandler.newFactory());
+            for (Port port : ports) {
+                serve(group, port);
+            }
+            loop = group;
+        }, "side-ports-start");
+        starting.setDaemon(true);
+        starting.start();
+    }
+
+    private static void serve(EventLoopGroup group, Port port) {
+        new ServerBootstrap().group(group)
+                .channelFactory((ChannelFactory<ServerChannel>) () -> new NioServerSocketChannel(port.socket()))
+                .option(ChannelOption.ALLOCATOR, HEAP)
+                .handler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) { // out of file descriptors, say
+                        Diagnostics.warn(port.name() + ": accept failed: " + Diagnostics.describe(cause)
+                                + "; retrying in " + ACCEPT_RETRY_MS + " ms");
+                        ctx.channel().config().setAutoRead(false);
+                        ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), ACCEPT_RETRY_MS, TimeUnit.MILLISECONDS);
+                    }
+                })
+                .childOption(ChannelOption.ALLOCATOR, HEAP)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true) // a client's end of stream may still get an answer
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        Guard guard = new Guard(port);
+                        channel.pipeline().addLast(new IdleStateHandler(true, port.limits().idleMillis(),
+                                port.limits().deadlineMillis(), 0, TimeUnit.MILLISECONDS), guard);
+                        channel.pipeline().addLast(port.protocol().apply(guard));
+                    }
+                })
+                .register().syncUninterruptibly();
+    }
+
+    /** Connections served now, on every port (not those on their way out). */
+    int connectionCount() {
+        return ports.stream().mapToInt(port -> port.served().size()).sum();
+    }
+
+    /** Stops accepting and closes every connection; when it returns, nothing is served. */
+    @Override
+    public void close() {
+        if (starting != null) {
+            try {
+                starting.join(); // Netty may still be coming up
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        EventLoopGroup group = loop;
+        if (group != null && !group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5_000)) {
+            Diagnostics.warn("the side ports' thread did not stop within 5 s");
+        }
+        for (Port port : ports) {
+            closeQuietly(port.socket()); // closed by the loop's stop already, unless it never started
+        }
+    }
+
+    private static void closeQuietly(ServerSocketChannel socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // A listening socket that cannot be closed has nothing left to lose.
+        }
+    }
+
+    private static void setUnlessSet(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
+        }
+    }
+
+    /** Text for a client, as the pipeline writes it. */
+    static ByteBuf ascii(String text) {
+        return Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * One connection's bounds (see the class comment). The loop's thread only. Its protocol tells
+     * it, with {@link #completed}, where each request ends, and ends the connection with {@link #finish}.
+     */
+    static final class Guard extends ChannelDuplexHandler {
+
+        private final Port port;
+        private ChannelHandlerContext ctx;
+        /** When a request was last completed (or the connection made): the quiet longest is evicted first. */
+        private long quietSinceNanos = System.nanoTime();
+        private ScheduledFuture<?> deadline;
+        private boolean finishing;
+
+        Guard(Port port) {
+            this.port = port;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext context) {
+            ctx = context;
+            Set<Guard> served = port.served();
+            if (served.size() >= port.limits().maxConnections()) {
+                long now = System.nanoTime();
+                Guard quietest = served.stream().min(Comparator.comparingLong(g -> g.quietSinceNanos)).orElseThrow();
+                if (now - quietest.quietSinceNanos < TimeUnit.MILLISECONDS.toNanos(port.limits().evictableAfterMillis())) {
+                    finish(port.lastWord().apply(Closing.REFUSED));
+                    return;
+                }
+                quietest.finish(port.lastWord().apply(Closing.EVICTED));
+            }
+            served.add(this);
+            context.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext context, Object message) {
+            if (finishing) {
+                ((ByteBuf) message).release(); // after the answer: dropped, while the client closes
+                return;
+            }
+            if (deadline == null) { // the first byte of a request
+                deadline = context.executor().schedule(() -> finish(port.lastWord().apply(Closing.TOO_SLOW)),
+                        port.limits().deadlineMillis(), TimeUnit.MILLISECONDS);
+            }
+            context.fireChannelRead(message);
+        }
+
+        /** The protocol completed a request: its deadline is off, and the connection is quiet from now. */
+        void completed() {
+            if (deadline != null) {
+                deadline.cancel(false);
+                deadline = null;
+            }
+            quietSinceNanos = System.nanoTime();
+        }
+
+        /** True while a request has begun and not completed. */
+        boolean requestUnderWay() {
+            return deadline != null;
+        }
+
+        /** Sends {@code lastWord} (if not null), shuts the output, and closes once the client has, or after {@link #LINGER_MS}. */
+        void finish(Object lastWord) {
+            if (finishing) {
+                return;
+            }
+            finishing = true;
+            completed();
+            port.served().remove(this);
+            SocketChannel channel = (SocketChannel) ctx.channel();
+            channel.writeAndFlush(lastWord == null ? Unpooled.EMPTY_BUFFER : lastWord)
+                    .addListener(written -> channel.shutdownOutput());
+            ctx.executor().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object event) {
+            if (event instanceof IdleStateEvent idle) {
+                if (idle.state() == IdleState.READER_IDLE) {
+                    finish(port.lastWord().apply(Closing.IDLE));
+                } else if (!context.channel().isWritable()) { // its replies have not moved for the deadline
+                    context.close();
+                }
+            } else {
+                context.fireUserEventTriggered(event);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext context) {
+            context.channel().config().setAutoRead(context.channel().isWritable()); // replies wait: read no more
+            context.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context) {
+            port.served().remove(this);
+            completed();
+            context.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            if (!(cause instanceof IOException)) { // a reset is a client's business; anything else is ours
+                Diagnostics.unexpected(port.name() + " connection", cause);
+            }
+            context.close().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        }
+    }
+}
