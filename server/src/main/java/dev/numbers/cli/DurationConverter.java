@@ -40,62 +40,43 @@ public class DurationConverter implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
         String text = value.trim().toLowerCase(Locale.ROOT);
-        if (text.equals("off")) {
-            if (!offAllowed) {
-                throw new TypeConversionException("it cannot be off; give a duration (examples: " + EXAMPLES + ")");
-            }
-            return Duration.ZERO;
+        if (text.equals("off") && !offAllowed) {
+            throw new TypeConversionException("it cannot be off; give a duration (examples: " + EXAMPLES + ")");
         }
-        if (text.startsWith("p")) {
-            return fitting(parseIso(value), value);
-        }
+        Duration duration;
         Matcher matcher = NUMBER_AND_UNIT.matcher(text);
-        if (!matcher.matches()) {
-            throw invalid(value);
+        if (text.equals("off")) {
+            duration = Duration.ZERO;
+        } else if (matcher.matches()) {
+            double nanosPerUnit = switch (matcher.group(2) == null ? "s" : matcher.group(2)) {
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+            };
+            double nanos = Double.parseDouble(matcher.group(1)) * nanosPerUnit;
+            duration = nanos > Long.MAX_VALUE ? null : Duration.ofNanos(Math.round(nanos));
+        } else {
+            duration = iso(value);
+            if (duration.toSeconds() > Long.MAX_VALUE / 1_000_000_000L) {
+                duration = null; // the timers count in nanoseconds: about 292 years at most
+            }
         }
-        double amount = Double.parseDouble(matcher.group(1));
-        String unit = matcher.group(2) == null ? "s" : matcher.group(2);
-        double nanosPerUnit = switch (unit) {
-            case "ms" -> 1e6;
-            case "s" -> 1e9;
-            case "m" -> 60e9;
-            default -> 3600e9;
-        };
-        double nanos = amount * nanosPerUnit;
-        if (nanos > Long.MAX_VALUE) {
-            throw tooLong(value);
+        if (duration == null) {
+            throw new TypeConversionException("'" + value + "' is too long a duration");
         }
-        return Duration.ofNanos(Math.round(nanos));
+        return duration;
     }
 
-    private Duration parseIso(String value) {
+    private Duration iso(String value) {
         try {
             Duration duration = Duration.parse(value.trim().toUpperCase(Locale.ROOT));
-            if (duration.isNegative()) {
-                throw invalid(value);
+            if (!duration.isNegative()) {
+                return duration;
             }
-            return duration;
-        } catch (DateTimeParseException e) {
-            throw invalid(value);
+        } catch (DateTimeParseException notIso) {
+            // Not ISO either: said below, with examples.
         }
-    }
-
-    /** The timers count in nanoseconds: about 292 years at most. */
-    private static Duration fitting(Duration duration, String value) {
-        try {
-            duration.toNanos();
-            return duration;
-        } catch (ArithmeticException e) {
-            throw tooLong(value);
-        }
-    }
-
-    private TypeConversionException invalid(String value) {
-        return new TypeConversionException("'" + value + "' is not a duration (examples: " + EXAMPLES
-                + (offAllowed ? ", off)" : ")"));
-    }
-
-    private static TypeConversionException tooLong(String value) {
-        return new TypeConversionException("'" + value + "' is too long a duration");
+        throw new TypeConversionException("'" + value + "' is not a duration (examples: " + EXAMPLES + (offAllowed ? ", off)" : ")"));
     }
 }

@@ -6,13 +6,10 @@ import dev.numbers.server.LogFormat;
 import dev.numbers.server.NumberServer;
 import dev.numbers.server.ServerConfig;
 import dev.numbers.server.StartupException;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -195,17 +192,12 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** {@code --version}: the project version, filtered into a resource by the build. */
+    /** {@code --version}: the project version, from the jar's manifest ({@code Implementation-Version}). */
     static final class Version implements IVersionProvider {
         @Override
-        public String[] getVersion() throws IOException {
-            Properties properties = new Properties();
-            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
-                if (in != null) {
-                    properties.load(in);
-                }
-            }
-            return new String[] {"numbers-server " + properties.getProperty("version", "(unknown version)")};
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"numbers-server " + (version == null ? "(unknown version: not run from its jar)" : version)};
         }
     }
 }

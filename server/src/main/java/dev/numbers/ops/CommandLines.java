@@ -33,10 +33,10 @@ final class CommandLines extends ByteToMessageDecoder {
     private static final int FIRST_PRINTABLE = 0x20;
     private static final int LAST_PRINTABLE = 0x7E;
 
-    private final SidePorts.Guard guard;
+    private final Guard guard;
     private final Supplier<ServerStatus> status;
 
-    CommandLines(SidePorts.Guard guard, Supplier<ServerStatus> status) {
+    CommandLines(Guard guard, Supplier<ServerStatus> status) {
         this.guard = guard;
         this.status = status;
     }

@@ -4,6 +4,8 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -12,9 +14,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -46,66 +46,85 @@ public final class Diagnostics {
     /** Connection lines shown per second; the others are counted in one line a second. */
     public static final int CLIENT_LINES_PER_SECOND = 20;
 
-    private enum Level { INFO, WARN, ERROR }
-
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final long SECOND_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final byte[] NEWLINE = System.lineSeparator().getBytes(StandardCharsets.US_ASCII);
+    private static final ArrayBlockingQueue<String> QUEUE = new ArrayBlockingQueue<>(QUEUE_LINES);
+    /** Guards {@link #queued} and {@link #written}, and is notified at each line written. */
+    private static final Object PROGRESS = new Object();
+    private static final AtomicLong DROPPED = new AtomicLong();
+    private static final AtomicLong DROPPED_UNSAID = new AtomicLong();
 
-    private static volatile Output output = new Output(stderr());
+    /**
+     * Where the lines go: the process's stderr as a stream of its own, not {@code System.err},
+     * whose lock a writer blocked on a full pipe would hold against everybody else who prints there.
+     */
+    private static volatile OutputStream sink = new FileOutputStream(FileDescriptor.err);
     private static volatile boolean quiet;
+    private static long queued;
+    private static long written;
+    // The connection lines' budget: when this second began, its lines so far, those not shown.
+    private static long clientSecondStart = System.nanoTime();
+    private static int clientLinesThisSecond;
+    private static long clientLinesHidden;
 
-    /** Lines dropped in this run, for the stopped line. */
-    private static final AtomicLong droppedTotal = new AtomicLong();
+    static {
+        Thread writer = new Thread(Diagnostics::writeForever, "diagnostics");
+        writer.setDaemon(true);
+        writer.start();
+    }
 
     private Diagnostics() {
     }
 
     /**
-     * Sends diagnostics to {@code stream} from now on (null: stderr); with {@code quietMode}, drops INFO lines.
-     * Lines still queued for the previous stream are written to it first, for a bounded time.
+     * Sends diagnostics to {@code stream} from now on (null: stderr); with {@code quietMode}, drops
+     * INFO lines. The lines queued so far go to the previous stream first, for a bounded time.
      */
     public static void configure(OutputStream stream, boolean quietMode) {
-        Output previous = output;
-        output = new Output(stream == null ? stderr() : stream);
+        awaitWritten(2_000);
+        sink = stream == null ? new FileOutputStream(FileDescriptor.err) : stream;
         quiet = quietMode;
-        previous.close();
-    }
-
-    /**
-     * The process's stderr, as a stream of its own: not {@code System.err}, whose lock a writer
-     * blocked on a full pipe would hold against everybody else who prints there.
-     */
-    private static OutputStream stderr() {
-        return new FileOutputStream(FileDescriptor.err);
+        synchronized (PROGRESS) {
+            clientLinesThisSecond = 0;
+            clientLinesHidden = 0;
+        }
     }
 
     public static void info(String message) {
-        write(Level.INFO, message);
+        if (!quiet) {
+            offer(line("INFO ", message));
+        }
     }
 
     public static void warn(String message) {
-        write(Level.WARN, message);
+        offer(line("WARN ", message));
     }
 
     public static void error(String message) {
-        write(Level.ERROR, message);
+        offer(line("ERROR", message));
     }
 
-    /**
-     * An INFO line about one connection (connected, ended, closed): shown unless more than
-     * {@link #CLIENT_LINES_PER_SECOND} came in the last second, else counted.
-     */
+    /** An INFO line about one connection: shown unless {@link #CLIENT_LINES_PER_SECOND} came this second, else counted. */
     public static void client(String message) {
-        if (!quiet) {
-            output.client(message);
+        if (quiet) {
+            return;
+        }
+        boolean shown;
+        synchronized (PROGRESS) {
+            rollClientSecond();
+            shown = ++clientLinesThisSecond <= CLIENT_LINES_PER_SECOND;
+            clientLinesHidden += shown ? 0 : 1;
+        }
+        if (shown) {
+            offer(line("INFO ", message));
         }
     }
 
     /** A line as the command line prints its errors, {@code numbers-server: ...}: no time, no level. */
     public static void plain(String line) {
-        output.offer(line);
+        offer(line);
     }
 
     /**
@@ -115,13 +134,12 @@ public final class Diagnostics {
      */
     public static void unexpected(String where, Throwable failure) {
         StackTraceElement[] trace = failure.getStackTrace();
-        String at = trace.length == 0 ? "" : " at " + trace[0];
-        error(where + " failed, please report it: " + failure + at);
+        error(where + " failed, please report it: " + failure + (trace.length == 0 ? "" : " at " + trace[0]));
     }
 
     /** Lines dropped in this run because stderr did not take them in time. */
     public static long droppedLines() {
-        return droppedTotal.get();
+        return DROPPED.get();
     }
 
     /**
@@ -130,18 +148,18 @@ public final class Diagnostics {
      * @return true if they were; false if stderr did not take them in time
      */
     public static boolean awaitWritten(long timeoutMillis) {
-        return output.awaitWritten(timeoutMillis);
-    }
-
-    private static void write(Level level, String message) {
-        if (quiet && level == Level.INFO) {
-            return;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (PROGRESS) {
+            long target = queued;
+            try {
+                for (long left = timeoutMillis; written < target && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+                    PROGRESS.wait(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return written >= target;
         }
-        output.offer(line(level, message));
-    }
-
-    private static String line(Level level, String message) {
-        return TIMESTAMP.format(Instant.now()) + ' ' + String.format("%-5s", level) + ' ' + message;
     }
 
     /** A short, human cause for an I/O failure: NIO exceptions often carry only a path. */
@@ -155,124 +173,80 @@ public final class Diagnostics {
         if (e instanceof FileSystemException fse && fse.getReason() != null) {
             return fse.getReason();
         }
+        if (e instanceof UnsupportedAddressTypeException) {
+            return "this machine has no IPv6 (or the JVM runs IPv4 only), so it cannot listen on an IPv6 address";
+        }
+        if (e instanceof BindException && "Address already in use".equals(e.getMessage())) {
+            return "address already in use";
+        }
         String message = e.getMessage();
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
-    /** One stream, its queue, its writer thread, and its budget of connection lines. */
-    private static final class Output implements Runnable {
+    private static String line(String level, String message) {
+        return TIMESTAMP.format(Instant.now()) + ' ' + level + ' ' + message;
+    }
 
-        /** Queued after the last line by {@link #close}: the writer ends there. */
-        private static final String END = new String("end of output");
-        private static final long CLOSE_WAIT_MS = 2_000;
-
-        private final OutputStream stream;
-        private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE_LINES);
-        /** Lines dropped since stderr last took one. */
-        private final AtomicLong droppedSinceWritten = new AtomicLong();
-        /** Lines queued and lines written (or failed) so far; guarded by {@code this}. */
-        private long queued;
-        private long done;
-        // The connection lines' budget: a window of a second, its lines so far, and those not shown.
-        private final AtomicLong clientWindowStart = new AtomicLong(System.nanoTime());
-        private final AtomicInteger clientLinesInWindow = new AtomicInteger();
-        private final AtomicLong clientLinesHidden = new AtomicLong();
-
-        Output(OutputStream stream) {
-            this.stream = stream;
-            Thread writer = new Thread(this, "diagnostics");
-            writer.setDaemon(true);
-            writer.start();
-        }
-
-        void client(String message) {
-            rollClientWindow(System.nanoTime());
-            if (clientLinesInWindow.incrementAndGet() <= CLIENT_LINES_PER_SECOND) {
-                offer(line(Level.INFO, message));
-            } else {
-                clientLinesHidden.incrementAndGet();
-            }
-        }
-
-        /** Starts a new second of connection lines when the last has passed; says what it hid. */
-        private void rollClientWindow(long now) {
-            long start = clientWindowStart.get();
-            if (now - start >= SECOND_NANOS && clientWindowStart.compareAndSet(start, now)) {
-                clientLinesInWindow.set(0);
-                long hidden = clientLinesHidden.getAndSet(0);
-                if (hidden > 0) {
-                    offer(line(Level.INFO, hidden + " more connection lines in the last second not shown (at most "
-                            + CLIENT_LINES_PER_SECOND + " a second); STATS has the counts"));
-                }
-            }
-        }
-
-        void offer(String line) {
-            synchronized (this) {
-                if (!queue.offer(line)) {
-                    droppedSinceWritten.incrementAndGet();
-                    droppedTotal.incrementAndGet();
-                    return;
-                }
+    private static void offer(String line) {
+        synchronized (PROGRESS) {
+            if (QUEUE.offer(line)) {
                 queued++;
+                return;
             }
         }
+        DROPPED.incrementAndGet();
+        DROPPED_UNSAID.incrementAndGet();
+    }
 
-        @Override
-        public void run() {
+    /** Starts a new second of connection lines when the last has passed, and says what it hid. Under {@link #PROGRESS}. */
+    private static void rollClientSecond() {
+        long now = System.nanoTime();
+        if (now - clientSecondStart >= SECOND_NANOS) {
+            clientSecondStart = now;
+            clientLinesThisSecond = 0;
+            if (clientLinesHidden > 0 && !quiet) {
+                offer(line("INFO ", clientLinesHidden + " more connection lines in the last second not shown (at most "
+                        + CLIENT_LINES_PER_SECOND + " a second); STATS has the counts"));
+            }
+            clientLinesHidden = 0;
+        }
+    }
+
+    /** The writer thread: takes a line, writes it, says what was dropped once stderr takes lines again. */
+    private static void writeForever() {
+        while (true) {
+            String next;
             try {
-                while (true) {
-                    String line = queue.poll(1, TimeUnit.SECONDS);
-                    if (line == END) {
-                        return;
-                    }
-                    if (line == null) {
-                        rollClientWindow(System.nanoTime()); // a flood that has stopped is summed up too
-                        continue;
-                    }
-                    print(line);
-                    long dropped = droppedSinceWritten.getAndSet(0);
-                    if (dropped > 0) {
-                        print(line(Level.WARN, dropped + " diagnostic lines were dropped: stderr did not take them in time"));
-                    }
-                    synchronized (this) {
-                        done++;
-                        notifyAll();
-                    }
-                }
+                next = QUEUE.poll(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // nobody interrupts it; if somebody does, it ends
+                return; // nobody interrupts it; if somebody does, it ends
             }
-        }
-
-        private void print(String line) {
-            try {
-                stream.write(line.getBytes(StandardCharsets.UTF_8));
-                stream.write(NEWLINE);
-                stream.flush();
-            } catch (IOException ignored) {
-                // stderr is closed: there is nowhere left to say anything, and nothing else to do.
-            }
-        }
-
-        synchronized boolean awaitWritten(long timeoutMillis) {
-            long target = queued;
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            try {
-                for (long left = timeoutMillis; done < target && left > 0; ) {
-                    wait(left);
-                    left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (next == null) {
+                synchronized (PROGRESS) {
+                    rollClientSecond(); // a flood that has stopped is summed up too
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                continue;
             }
-            return done >= target;
+            print(next);
+            long dropped = DROPPED_UNSAID.getAndSet(0);
+            if (dropped > 0) {
+                print(line("WARN ", dropped + " diagnostic lines were dropped: stderr did not take them in time"));
+            }
+            synchronized (PROGRESS) {
+                written++;
+                PROGRESS.notifyAll();
+            }
         }
+    }
 
-        /** Ends the writer once the lines queued so far are written, waiting for them a bounded time. */
-        void close() {
-            awaitWritten(CLOSE_WAIT_MS);
-            queue.offer(END);
+    private static void print(String line) {
+        OutputStream out = sink;
+        try {
+            out.write(line.getBytes(StandardCharsets.UTF_8));
+            out.write(NEWLINE);
+            out.flush();
+        } catch (IOException ignored) {
+            // stderr is closed: there is nowhere left to say anything, and nothing else to do.
         }
     }
 }

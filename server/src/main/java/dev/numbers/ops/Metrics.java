@@ -63,7 +63,7 @@ final class Metrics {
     }
 
     /** A connection's handlers, after its guard. */
-    ChannelHandler[] handlers(SidePorts.Guard guard) {
+    ChannelHandler[] handlers(Guard guard) {
         HttpDecoderConfig head = new HttpDecoderConfig().setMaxInitialLineLength(MAX_HEAD_BYTES / 2)
                 .setMaxHeaderSize(MAX_HEAD_BYTES / 2);
         return new ChannelHandler[] {new HttpServerCodec(head), new Exchange(guard)};
@@ -152,9 +152,9 @@ final class Metrics {
 
     /** One connection's exchange: its request answered once, as soon as the head is whole; a body is never read. */
     private final class Exchange extends SimpleChannelInboundHandler<HttpObject> {
-        private final SidePorts.Guard guard;
+        private final Guard guard;
 
-        Exchange(SidePorts.Guard guard) {
+        Exchange(Guard guard) {
             this.guard = guard;
         }
 

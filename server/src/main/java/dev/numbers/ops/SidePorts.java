@@ -5,9 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFactory;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -19,20 +17,18 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import io.netty.util.internal.logging.JdkLoggerFactory;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -95,7 +91,11 @@ public final class SidePorts implements AutoCloseable {
     /** Netty's loggers' parent, held: java.util.logging keeps loggers only weakly. */
     private static final Logger NETTY_LOG = Logger.getLogger("io.netty");
 
-    static { // before any of Netty's classes initialize
+    /** Netty's settings, before any of its classes initialize; once per process, from {@link #start}'s thread. */
+    private static synchronized void configureNetty() {
+        if (NETTY_LOG.getHandlers().length > 0) {
+            return;
+        }
         setUnlessSet("io.netty.noUnsafe", "true"); // JDK 24 and later warn on stderr about sun.misc.Unsafe
         setUnlessSet("io.netty.allocator.type", "unpooled"); // a few kilobytes move here; a pool would keep megabytes
         NETTY_LOG.setUseParentHandlers(false); // its records go to Diagnostics, one line each, never to stderr as they are
@@ -117,10 +117,8 @@ public final class SidePorts implements AutoCloseable {
         InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
     }
 
-    private static final ByteBufAllocator HEAP = new UnpooledByteBufAllocator(false);
-
     /** A bound port and what it speaks. */
-    private record Port(String name, ServerSocketChannel socket, Limits limits, Function<Guard, ChannelHandler[]> protocol,
+    record Port(String name, ServerSocketChannel socket, Limits limits, Function<Guard, ChannelHandler[]> protocol,
                         Function<Closing, Object> lastWord, Set<Guard> served) {
     }
 
@@ -130,60 +128,109 @@ public final class SidePorts implements AutoCloseable {
     private volatile EventLoopGroup loop;
 
     /** Side ports that report {@code status}; none is bound yet. */
-    public SidePorts(Supplier<ServerStatus> status) {
+    SidePorts(Supplier<ServerStatus> status) {
         this.status = status;
     }
 
     /**
-     * Binds the command port (WHO, WHERE, WHY, STATS, HELP; see {@link CommandLines}).
+     * Binds the command port at {@code command} and the metrics at {@code metrics} (either null:
+     * none), and starts serving them, Netty coming up on a thread of its own. If the command port
+     * is in use and not {@code commandRequired} (the default, not named), says so and goes
+     * without: a second server on another --port needs no --admin-port. The loop's thread comes
+     * from {@code threads}.
      *
-     * @return the port bound
-     * @throws IOException if it cannot be bound (a BindException: the address is in use)
+     * @throws IOException if a port cannot be bound; its message names the port and why, in a
+     *     few words ({@code cannot open metrics port 9912: address already in use})
      */
-    public int bindCommandPort(InetSocketAddress address) throws IOException {
-        return bindCommandPort(address, COMMAND_LIMITS);
+    public static SidePorts open(Supplier<ServerStatus> status, InetSocketAddress command, boolean commandRequired,
+                                 InetSocketAddress metrics, ThreadFactory threads) throws IOException {
+        SidePorts ports = new SidePorts(status);
+        try {
+            if (command != null) {
+                ports.bindCommandPort(command, commandRequired);
+            }
+            if (metrics != null) {
+                ports.bindMetrics(metrics);
+            }
+        } catch (IOException | RuntimeException e) {
+            ports.close();
+            throw e;
+        }
+        ports.start(threads);
+        return ports;
+    }
+
+    /**
+     * Binds the command port (WHO, WHERE, WHY, STATS, HELP; see {@link CommandLines}). If the port
+     * is in use and was not {@code required} (the default, not named), says so and goes without.
+     *
+     * @return the port bound; -1 if none
+     * @throws IOException if it cannot be bound: {@code cannot open command port 9999: address already in use}
+     */
+    int bindCommandPort(InetSocketAddress address, boolean required) throws IOException {
+        try {
+            return bindCommandPort(address, COMMAND_LIMITS);
+        } catch (IOException | UnsupportedAddressTypeException e) {
+            if (required || !(e instanceof BindException)) {
+                throw new IOException("cannot open command port " + address.getPort() + ": " + Diagnostics.describe(e), e);
+            }
+            Diagnostics.warn("command port " + address.getPort() + " not opened (" + Diagnostics.describe(e)
+                    + "); running without it. Choose one with --admin-port, or 0 for none.");
+            return -1;
+        }
     }
 
     int bindCommandPort(InetSocketAddress address, Limits limits) throws IOException {
-        return bind("command port", address, limits, guard -> new ChannelHandler[] {new CommandLines(guard, status)},
-                reason -> CommandLines.lastWord(reason, limits));
+        return bind(new Port("command port", listen(address), limits, guard -> new ChannelHandler[] {new CommandLines(guard, status)},
+                reason -> CommandLines.lastWord(reason, limits), ConcurrentHashMap.newKeySet()));
     }
 
     /**
      * Binds the Prometheus endpoint, {@code GET /metrics} (see {@link Metrics}).
      *
      * @return the port bound
-     * @throws IOException if it cannot be bound
+     * @throws IOException if it cannot be bound: {@code cannot open metrics port 9912: address already in use}
      */
-    public int bindMetrics(InetSocketAddress address) throws IOException {
-        return bindMetrics(address, METRICS_LIMITS, true);
+    int bindMetrics(InetSocketAddress address) throws IOException {
+        try {
+            return bindMetrics(address, METRICS_LIMITS, true);
+        } catch (IOException | UnsupportedAddressTypeException e) {
+            throw new IOException("cannot open metrics port " + address.getPort() + ": " + Diagnostics.describe(e), e);
+        }
     }
 
     int bindMetrics(InetSocketAddress address, Limits limits, boolean jvmMetrics) throws IOException {
         Metrics metrics = new Metrics(status, jvmMetrics);
-        return bind("metrics port", address, limits, metrics::handlers, Metrics::lastWord);
+        return bind(new Port("metrics port", listen(address), limits, metrics::handlers, Metrics::lastWord,
+                ConcurrentHashMap.newKeySet()));
     }
 
-    private int bind(String name, InetSocketAddress address, Limits limits, Function<Guard, ChannelHandler[]> protocol,
-                     Function<Closing, Object> lastWord) throws IOException {
+    private int bind(Port port) {
+        ports.add(port);
+        return port.socket().socket().getLocalPort();
+    }
+
+    /** A socket listening at {@code address}: IPv4 only for an IPv4 address, as the number port's. */
+    private static ServerSocketChannel listen(InetSocketAddress address) throws IOException {
         ServerSocketChannel socket = address.getAddress() instanceof Inet4Address
-                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open(); // as the number port
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
-            socket.bind(address, BACKLOG);
+            return socket.bind(address, BACKLOG);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
         }
-        ports.add(new Port(name, socket, limits, protocol, lastWord, ConcurrentHashMap.newKeySet()));
-        return socket.socket().getLocalPort();
     }
 
+
     /** Serves every port bound, on a loop thread from {@code threads}; Netty comes up on a thread of its own. */
-    public void start(ThreadFactory threads) {
+    void start(ThreadFactory threads) {
         starting = new Thread(() -> {
+            configureNetty();
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, threads, NioIoHandler.newFactory());
+            ByteBufAllocator heap = new UnpooledByteBufAllocator(false);
             for (Port port : ports) {
-                serve(group, port);
+                serve(group, heap, port);
             }
             loop = group;
         }, "side-ports-start");
@@ -191,10 +238,10 @@ public final class SidePorts implements AutoCloseable {
         starting.start();
     }
 
-    private static void serve(EventLoopGroup group, Port port) {
+    private static void serve(EventLoopGroup group, ByteBufAllocator heap, Port port) {
         new ServerBootstrap().group(group)
                 .channelFactory((ChannelFactory<ServerChannel>) () -> new NioServerSocketChannel(port.socket()))
-                .option(ChannelOption.ALLOCATOR, HEAP)
+                .option(ChannelOption.ALLOCATOR, heap)
                 .handler(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) { // out of file descriptors, say
@@ -204,7 +251,7 @@ public final class SidePorts implements AutoCloseable {
                         ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), ACCEPT_RETRY_MS, TimeUnit.MILLISECONDS);
                     }
                 })
-                .childOption(ChannelOption.ALLOCATOR, HEAP)
+                .childOption(ChannelOption.ALLOCATOR, heap)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true) // a client's end of stream may still get an answer
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -216,6 +263,21 @@ public final class SidePorts implements AutoCloseable {
                     }
                 })
                 .register().syncUninterruptibly();
+    }
+
+    /** The command port bound, or -1. */
+    public int commandPort() {
+        return portOf("command port");
+    }
+
+    /** The metrics port bound, or -1. */
+    public int metricsPort() {
+        return portOf("metrics port");
+    }
+
+    private int portOf(String name) {
+        return ports.stream().filter(port -> port.name().equals(name)).mapToInt(port -> port.socket().socket().getLocalPort())
+                .findFirst().orElse(-1);
     }
 
     /** Connections served now, on every port (not those on their way out). */
@@ -259,115 +321,5 @@ public final class SidePorts implements AutoCloseable {
     /** Text for a client, as the pipeline writes it. */
     static ByteBuf ascii(String text) {
         return Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII);
-    }
-
-    /**
-     * One connection's bounds (see the class comment). The loop's thread only. Its protocol tells
-     * it, with {@link #completed}, where each request ends, and ends the connection with {@link #finish}.
-     */
-    static final class Guard extends ChannelDuplexHandler {
-
-        private final Port port;
-        private ChannelHandlerContext ctx;
-        /** When a request was last completed (or the connection made): the quiet longest is evicted first. */
-        private long quietSinceNanos = System.nanoTime();
-        private ScheduledFuture<?> deadline;
-        private boolean finishing;
-
-        Guard(Port port) {
-            this.port = port;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext context) {
-            ctx = context;
-            Set<Guard> served = port.served();
-            if (served.size() >= port.limits().maxConnections()) {
-                long now = System.nanoTime();
-                Guard quietest = served.stream().min(Comparator.comparingLong(g -> g.quietSinceNanos)).orElseThrow();
-                if (now - quietest.quietSinceNanos < TimeUnit.MILLISECONDS.toNanos(port.limits().evictableAfterMillis())) {
-                    finish(port.lastWord().apply(Closing.REFUSED));
-                    return;
-                }
-                quietest.finish(port.lastWord().apply(Closing.EVICTED));
-            }
-            served.add(this);
-            context.fireChannelActive();
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext context, Object message) {
-            if (finishing) {
-                ((ByteBuf) message).release(); // after the answer: dropped, while the client closes
-                return;
-            }
-            if (deadline == null) { // the first byte of a request
-                deadline = context.executor().schedule(() -> finish(port.lastWord().apply(Closing.TOO_SLOW)),
-                        port.limits().deadlineMillis(), TimeUnit.MILLISECONDS);
-            }
-            context.fireChannelRead(message);
-        }
-
-        /** The protocol completed a request: its deadline is off, and the connection is quiet from now. */
-        void completed() {
-            if (deadline != null) {
-                deadline.cancel(false);
-                deadline = null;
-            }
-            quietSinceNanos = System.nanoTime();
-        }
-
-        /** True while a request has begun and not completed. */
-        boolean requestUnderWay() {
-            return deadline != null;
-        }
-
-        /** Sends {@code lastWord} (if not null), shuts the output, and closes once the client has, or after {@link #LINGER_MS}. */
-        void finish(Object lastWord) {
-            if (finishing) {
-                return;
-            }
-            finishing = true;
-            completed();
-            port.served().remove(this);
-            SocketChannel channel = (SocketChannel) ctx.channel();
-            channel.writeAndFlush(lastWord == null ? Unpooled.EMPTY_BUFFER : lastWord)
-                    .addListener(written -> channel.shutdownOutput());
-            ctx.executor().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext context, Object event) {
-            if (event instanceof IdleStateEvent idle) {
-                if (idle.state() == IdleState.READER_IDLE) {
-                    finish(port.lastWord().apply(Closing.IDLE));
-                } else if (!context.channel().isWritable()) { // its replies have not moved for the deadline
-                    context.close();
-                }
-            } else {
-                context.fireUserEventTriggered(event);
-            }
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext context) {
-            context.channel().config().setAutoRead(context.channel().isWritable()); // replies wait: read no more
-            context.fireChannelWritabilityChanged();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext context) {
-            port.served().remove(this);
-            completed();
-            context.fireChannelInactive();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-            if (!(cause instanceof IOException)) { // a reset is a client's business; anything else is ours
-                Diagnostics.unexpected(port.name() + " connection", cause);
-            }
-            context.close().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        }
     }
 }

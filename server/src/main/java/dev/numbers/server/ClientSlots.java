@@ -112,12 +112,11 @@ final class ClientSlots implements ClientSession.Events {
         ServerSocketChannel channel = address.getAddress() instanceof Inet4Address
                 ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
-            channel.bind(address, BACKLOG);
+            listener = channel.bind(address, BACKLOG);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-        listener = channel;
         return port();
     }
 

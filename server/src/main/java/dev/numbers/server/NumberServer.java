@@ -5,7 +5,6 @@ import dev.numbers.ops.ServerStatus;
 import dev.numbers.ops.SidePorts;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
@@ -63,8 +62,7 @@ public final class NumberServer {
 
     // Opened by start(), in this order.
     private ClientSlots slots;
-    private int commandPort = -1;
-    private int metricsPort = -1;
+    private SidePorts sidePorts;
     /** Read by the side ports' thread, which starts before it is open. */
     private volatile NumberLog log;
 
@@ -129,32 +127,25 @@ public final class NumberServer {
         //    server's log. Nobody is accepted until step 5: an early client waits in the backlog.
         slots = new ClientSlots(buffers, decoder, stats, this::requestShutdown);
         resources.push("number port", slots::closePort);
-        listen(slots::listen, "cannot listen on port " + config.port() + " (" + describe(config.bindAddress()) + ")",
-                config.bindAddress(), config.port());
+        try {
+            slots.listen(address(config.bindAddress(), config.port()));
+        } catch (IOException | UnsupportedAddressTypeException e) {
+            throw new StartupException("cannot listen on port " + config.port() + " (" + (config.bindAddress() == null
+                    ? "all interfaces" : config.bindAddress().getHostAddress()) + "): " + Diagnostics.describe(e), e);
+        }
         checkStop();
 
         // 3. The side ports, bound before the log for the same reason; Netty comes up on a thread
         //    of its own meanwhile (their connections wait in the backlog). They read a snapshot only.
-        SidePorts sidePorts = new SidePorts(this::status);
-        resources.push("side ports", sidePorts::close);
-        if (config.adminPort() != 0) {
+        if (config.adminPort() != 0 || config.metricsPort() != 0) {
             try {
-                commandPort = listen(sidePorts::bindCommandPort, "cannot open command port " + config.adminPort(),
-                        config.adminAddress(), config.adminPort());
-            } catch (StartupException e) {
-                if (config.adminRequired()) {
-                    throw e;
-                }
-                Diagnostics.warn("command port " + config.adminPort() + " not opened (" + describe(e.getCause())
-                        + "); running without it. Choose one with --admin-port, or 0 for none.");
+                sidePorts = SidePorts.open(this::status, config.adminPort() == 0 ? null : address(config.adminAddress(),
+                        config.adminPort()), config.adminRequired(), config.metricsPort() == 0 ? null
+                        : address(config.adminAddress(), config.metricsPort()), Threads.named("side-ports"));
+            } catch (IOException e) {
+                throw new StartupException(e.getMessage(), e);
             }
-        }
-        if (config.metricsPort() != 0) {
-            metricsPort = listen(sidePorts::bindMetrics, "cannot open metrics port " + config.metricsPort(),
-                    config.adminAddress(), config.metricsPort());
-        }
-        if (commandPort > 0 || metricsPort > 0) {
-            sidePorts.start(Threads.named("side-ports"));
+            resources.push("side ports", sidePorts::close);
         }
         checkStop();
 
@@ -162,7 +153,7 @@ public final class NumberServer {
         try {
             log = NumberLog.open(config.logPath(), decoder.separator(), config.fsync(), logChannels);
         } catch (IOException e) {
-            throw new StartupException("cannot create log file " + config.logPath() + ": " + describe(e), e);
+            throw new StartupException("cannot create log file " + config.logPath() + ": " + Diagnostics.describe(e), e);
         }
         resources.push("log", this::closeLog);
         log.startSync(Threads.named("log-fsync"));
@@ -193,37 +184,12 @@ public final class NumberServer {
         }
     }
 
-    /** A port to bind: it throws the JDK's exceptions for a port in use or an address it cannot take. */
-    @FunctionalInterface
-    private interface Binder {
-        int bind(InetSocketAddress address) throws IOException;
-    }
-
-    /** Binds {@code port} on {@code host} (null: all interfaces) with {@code binder}; a failure is {@code what: why}. */
-    private static int listen(Binder binder, String what, InetAddress host, int port) throws StartupException {
-        try {
-            return binder.bind(host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port));
-        } catch (IOException | UnsupportedAddressTypeException e) {
-            throw new StartupException(what + ": " + describe(e), e);
-        }
+    private static InetSocketAddress address(InetAddress host, int port) {
+        return host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
     }
 
     private static void every(ScheduledExecutorService timer, long periodNanos, String what, Runnable task) {
         timer.scheduleWithFixedDelay(Threads.reporting(what, task), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** An address as messages name it: {@code all interfaces} for none. */
-    private static String describe(InetAddress bind) {
-        return bind == null ? "all interfaces" : bind.getHostAddress();
-    }
-
-    /** Why a bind or an open failed, in a few words: {@code address already in use}. */
-    private static String describe(Throwable e) {
-        if (e instanceof UnsupportedAddressTypeException) {
-            return "this machine has no IPv6 (or the JVM runs IPv4 only), so it cannot listen on an IPv6 address";
-        }
-        return e instanceof BindException && "Address already in use".equals(e.getMessage())
-                ? "address already in use" : Diagnostics.describe(e);
     }
 
     private String describe() {
@@ -234,8 +200,8 @@ public final class NumberServer {
                 + " report-interval=" + ServerConfig.human(config.reportInterval())
                 + " fsync=" + log.fsyncPolicy()
                 + " idle-timeout=" + (config.idleTimeout().isZero() ? "off" : ServerConfig.human(config.idleTimeout()))
-                + " admin-port=" + (commandPort < 0 ? "off" : commandPort)
-                + " metrics-port=" + (metricsPort < 0 ? "off" : metricsPort)
+                + " admin-port=" + (commandPort() < 0 ? "off" : commandPort())
+                + " metrics-port=" + (sidePorts == null || sidePorts.metricsPort() < 0 ? "off" : sidePorts.metricsPort())
                 + " run-id=" + runId;
     }
 
@@ -349,7 +315,7 @@ public final class NumberServer {
 
     /** The command port, or -1 when there is none. */
     int commandPort() {
-        return commandPort;
+        return sidePorts == null ? -1 : sidePorts.commandPort();
     }
 
     /** The snapshot the side ports read (the log's figures are 0 until it is open). */

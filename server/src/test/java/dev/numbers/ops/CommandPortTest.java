@@ -91,7 +91,7 @@ class CommandPortTest {
     @Test
     void aClientThatConnectedBeforeThePortWasServedIsAnsweredOnceItIs() throws Exception {
         SidePorts ports = new SidePorts(STATUS);
-        int port = ports.bindCommandPort(LOOPBACK); // as the server binds it, before Netty is up
+        int port = ports.bindCommandPort(LOOPBACK, true); // as the server binds it, before Netty is up
         try (ports; Client early = new Client(port).send("WHY\n")) {
             ports.start(runnable -> new Thread(runnable, "side-ports-test"));
             assertThat(early.in.readLine()).isEqualTo("42");
