@@ -16,6 +16,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * The server's diagnostics: one line per event on stderr,
@@ -135,6 +139,29 @@ public final class Diagnostics {
     public static void unexpected(String where, Throwable failure) {
         StackTraceElement[] trace = failure.getStackTrace();
         error(where + " failed, please report it: " + failure + (trace.length == 0 ? "" : " at " + trace[0]));
+    }
+
+    /**
+     * Takes over {@code logger} (a library's, through java.util.logging): its warnings and errors
+     * become one WARN line each, {@code prefix: message}; nothing of it reaches stderr itself.
+     */
+    public static void takeOver(Logger logger, String prefix) {
+        logger.setUseParentHandlers(false);
+        logger.setLevel(Level.WARNING);
+        logger.addHandler(new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                warn(prefix + ": " + record.getMessage() + (record.getThrown() == null ? "" : ": " + record.getThrown()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        });
     }
 
     /** Lines dropped in this run because stderr did not take them in time. */

@@ -36,9 +36,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
@@ -98,22 +95,7 @@ public final class SidePorts implements AutoCloseable {
         }
         setUnlessSet("io.netty.noUnsafe", "true"); // JDK 24 and later warn on stderr about sun.misc.Unsafe
         setUnlessSet("io.netty.allocator.type", "unpooled"); // a few kilobytes move here; a pool would keep megabytes
-        NETTY_LOG.setUseParentHandlers(false); // its records go to Diagnostics, one line each, never to stderr as they are
-        NETTY_LOG.setLevel(Level.WARNING);
-        NETTY_LOG.addHandler(new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                Diagnostics.warn("netty: " + record.getMessage() + (record.getThrown() == null ? "" : ": " + record.getThrown()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        });
+        Diagnostics.takeOver(NETTY_LOG, "netty");
         InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
     }
 
@@ -124,6 +106,8 @@ public final class SidePorts implements AutoCloseable {
 
     private final Supplier<ServerStatus> status;
     private final List<Port> ports = new ArrayList<>();
+    private int commandPort = -1;
+    private int metricsPort = -1;
     private Thread starting;
     private volatile EventLoopGroup loop;
 
@@ -146,12 +130,8 @@ public final class SidePorts implements AutoCloseable {
                                  InetSocketAddress metrics, ThreadFactory threads) throws IOException {
         SidePorts ports = new SidePorts(status);
         try {
-            if (command != null) {
-                ports.bindCommandPort(command, commandRequired);
-            }
-            if (metrics != null) {
-                ports.bindMetrics(metrics);
-            }
+            ports.commandPort = command == null ? -1 : ports.bindCommandPort(command, commandRequired);
+            ports.metricsPort = metrics == null ? -1 : ports.bindMetrics(metrics);
         } catch (IOException | RuntimeException e) {
             ports.close();
             throw e;
@@ -267,17 +247,12 @@ public final class SidePorts implements AutoCloseable {
 
     /** The command port bound, or -1. */
     public int commandPort() {
-        return portOf("command port");
+        return commandPort;
     }
 
     /** The metrics port bound, or -1. */
     public int metricsPort() {
-        return portOf("metrics port");
-    }
-
-    private int portOf(String name) {
-        return ports.stream().filter(port -> port.name().equals(name)).mapToInt(port -> port.socket().socket().getLocalPort())
-                .findFirst().orElse(-1);
+        return metricsPort;
     }
 
     /** Connections served now, on every port (not those on their way out). */

@@ -5,15 +5,17 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -45,6 +47,9 @@ final class ClientSlots implements ClientSession.Events {
      * connect retries it for a while before it fails.
      */
     static final int BACKLOG = 4_096;
+    /** The idle watchdog looks a quarter of the timeout apart, within these bounds. */
+    private static final long WATCHDOG_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long WATCHDOG_MAX_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a stop waits for the client threads to finish the batches they have read. */
     private static final long STOP_TIMEOUT_SECONDS = 30;
     /**
@@ -100,22 +105,26 @@ final class ClientSlots implements ClientSession.Events {
     }
 
     /**
-     * Binds the number port and listens; nobody is accepted until {@link #startAccepting}: early
-     * clients wait in the backlog. IPv4 only for an IPv4 address (0.0.0.0 included, which on a
-     * dual-stack socket would take IPv6 clients too), else the platform's default.
+     * Binds the number port on {@code host} (null: all interfaces) and listens; nobody is accepted
+     * until {@link #startAccepting}: early clients wait in the backlog. IPv4 only for an IPv4
+     * address (0.0.0.0 included, which on a dual-stack socket would take IPv6 clients too).
      *
      * @return the port bound
-     * @throws IOException if it cannot (the port is in use, say); an IPv6 address without IPv6
-     *     throws {@code UnsupportedAddressTypeException}
+     * @throws StartupException if it cannot: {@code cannot listen on port 4000 (all interfaces): address already in use}
      */
-    int listen(InetSocketAddress address) throws IOException {
-        ServerSocketChannel channel = address.getAddress() instanceof Inet4Address
-                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
+    int listen(InetAddress host, int port) throws StartupException {
         try {
-            listener = channel.bind(address, BACKLOG);
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
+            ServerSocketChannel channel = host instanceof Inet4Address
+                    ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
+            try {
+                listener = channel.bind(NumberServer.address(host, port), BACKLOG);
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        } catch (IOException | UnsupportedAddressTypeException e) {
+            throw new StartupException("cannot listen on port " + port + " (" + (host == null ? "all interfaces"
+                    : host.getHostAddress()) + "): " + Diagnostics.describe(e), e);
         }
         return port();
     }
@@ -171,6 +180,16 @@ final class ClientSlots implements ClientSession.Events {
         if (!clientThreads.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             Diagnostics.error("client threads still running " + STOP_TIMEOUT_SECONDS + " s after the stop began");
         }
+    }
+
+    /**
+     * Starts the idle watchdog on {@code timer}: {@link #disconnectIdle} every quarter of the
+     * timeout, {@link #WATCHDOG_MIN_NANOS} to {@link #WATCHDOG_MAX_NANOS} apart.
+     */
+    void watchIdle(ScheduledExecutorService timer, Duration timeout) {
+        long timeoutNanos = timeout.toNanos();
+        Threads.every(timer, Math.max(WATCHDOG_MIN_NANOS, Math.min(WATCHDOG_MAX_NANOS, timeoutNanos / 4)), "the idle watchdog",
+                () -> disconnectIdle(timeoutNanos, System.nanoTime()));
     }
 
     /**

@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
-import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -42,10 +41,7 @@ public final class NumberServer {
         FAILED
     }
 
-    /** The idle watchdog looks a quarter of the timeout apart, within these bounds. */
-    private static final long WATCHDOG_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    private static final long WATCHDOG_MAX_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long HOUSEKEEPING_PERIOD_MS = 1_000;
+    private static final long HOUSEKEEPING_PERIOD_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ServerConfig config;
     private final PrintStream reportOut;
@@ -63,8 +59,7 @@ public final class NumberServer {
     // Opened by start(), in this order.
     private ClientSlots slots;
     private SidePorts sidePorts;
-    /** Read by the side ports' thread, which starts before it is open. */
-    private volatile NumberLog log;
+    private volatile NumberLog log; // read by the side ports' thread, which starts before it is open
 
     /** @param reportOut where the report lines go: stdout in production */
     public NumberServer(ServerConfig config, PrintStream reportOut) {
@@ -80,8 +75,7 @@ public final class NumberServer {
 
     /**
      * Opens everything and starts serving; returns once clients are accepted. If a stop was asked
-     * for meanwhile, closes again what it opened and returns: {@link #awaitExit} then says
-     * {@link Outcome#STOPPED}.
+     * for meanwhile, closes again what it opened and returns ({@link #awaitExit}: STOPPED).
      *
      * @throws StartupException with a one-line message if the memory, a port or the log fail;
      *     everything opened so far is closed again
@@ -111,13 +105,7 @@ public final class NumberServer {
         // 1. Memory and file descriptors, before anything outside the process is touched: a JVM
         //    too small for the set or for --max-clients fails here, with the old log intact.
         LineDecoder decoder = LineDecoder.forPlatform();
-        SeenNumbers seen;
-        try {
-            seen = new SeenNumbers();
-        } catch (OutOfMemoryError e) {
-            throw new StartupException("not enough memory for the 125 MB set of seen numbers: "
-                    + "give the JVM a larger heap, for example -Xmx256m", e);
-        }
+        SeenNumbers seen = SeenNumbers.allocate();
         SessionBuffers[] buffers = SessionBuffers.allocate(config, decoder.lineBytes());
         WarmUp.run(decoder, config.logFormat(), buffers[0]); // before the port: no client waits for it
         checkStop();
@@ -127,12 +115,7 @@ public final class NumberServer {
         //    server's log. Nobody is accepted until step 5: an early client waits in the backlog.
         slots = new ClientSlots(buffers, decoder, stats, this::requestShutdown);
         resources.push("number port", slots::closePort);
-        try {
-            slots.listen(address(config.bindAddress(), config.port()));
-        } catch (IOException | UnsupportedAddressTypeException e) {
-            throw new StartupException("cannot listen on port " + config.port() + " (" + (config.bindAddress() == null
-                    ? "all interfaces" : config.bindAddress().getHostAddress()) + "): " + Diagnostics.describe(e), e);
-        }
+        slots.listen(config.bindAddress(), config.port());
         checkStop();
 
         // 3. The side ports, bound before the log for the same reason; Netty comes up on a thread
@@ -158,9 +141,8 @@ public final class NumberServer {
         resources.push("log", this::closeLog);
         log.startSync(Threads.named("log-fsync"));
 
-        // 5. Threads: the clients', the report, housekeeping. Then, ready: say so, then accept, so
-        //    that "started" comes before any client's line. A stop asked for until here makes the
-        //    start stop; from here on it runs the shutdown.
+        // 5. Threads: the clients', the report, housekeeping. Then, ready: say so, then accept, so that
+        //    "started" comes before any client's line. From here on a stop runs the shutdown.
         slots.startThreads(new ClientSession.Shared(seen, log, config.logFormat(), stats, new BatchesInFlight(config.maxClients())));
         resources.push("client threads", () -> slots.disconnectAndAwait(log::abandonRetries));
         StatsReporter reporter = new StatsReporter(stats, reportOut, config.reportInterval());
@@ -168,12 +150,10 @@ public final class NumberServer {
         resources.push("report", reporter::stop);
         ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(Threads.named("housekeeping"));
         resources.push("housekeeping", housekeeping::shutdownNow);
-        every(housekeeping, HOUSEKEEPING_PERIOD_MS * 1_000_000, "the rate sample", stats::sampleRate);
-        every(housekeeping, HOUSEKEEPING_PERIOD_MS * 1_000_000, "the log's path check", log::checkPath);
+        Threads.every(housekeeping, HOUSEKEEPING_PERIOD_NANOS, "the rate sample", stats::sampleRate);
+        Threads.every(housekeeping, HOUSEKEEPING_PERIOD_NANOS, "the log's path check", log::checkPath);
         if (!config.idleTimeout().isZero()) {
-            long timeout = config.idleTimeout().toNanos();
-            every(housekeeping, Math.max(WATCHDOG_MIN_NANOS, Math.min(WATCHDOG_MAX_NANOS, timeout / 4)), "the idle watchdog",
-                    () -> slots.disconnectIdle(timeout, System.nanoTime()));
+            slots.watchIdle(housekeeping, config.idleTimeout());
         }
         synchronized (lifecycle) {
             checkStop();
@@ -184,12 +164,8 @@ public final class NumberServer {
         }
     }
 
-    private static InetSocketAddress address(InetAddress host, int port) {
+    static InetSocketAddress address(InetAddress host, int port) {
         return host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
-    }
-
-    private static void every(ScheduledExecutorService timer, long periodNanos, String what, Runnable task) {
-        timer.scheduleWithFixedDelay(Threads.reporting(what, task), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     private String describe() {
@@ -223,7 +199,6 @@ public final class NumberServer {
         Threads.named("shutdown").newThread(this::shutdown).start();
     }
 
-    /** Throws if a stop was asked for before the server started. */
     private void checkStop() throws StopDuringStartup {
         synchronized (lifecycle) {
             if (stopReason != null) {
@@ -286,16 +261,16 @@ public final class NumberServer {
         return outcome;
     }
 
-    /** Waits up to {@code timeoutMillis} for the stop to finish; true if it did. */
+    /** Waits up to {@code timeoutMillis} for the stop to finish; true if it did (tests). */
     boolean awaitExit(long timeoutMillis) throws InterruptedException {
         return stopped.await(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
-    Outcome outcome() {
+    Outcome outcome() { // tests
         return outcome;
     }
 
-    /** The run's totals, for the last line: "unique total 567231, duplicates 1024". */
+    /** The run's totals, for the stopped line: "unique total 567231, duplicates 1024". */
     public String totals() {
         return "unique total " + stats.uniqueTotal() + ", duplicates " + stats.duplicateTotal();
     }
@@ -305,11 +280,11 @@ public final class NumberServer {
         return slots.port();
     }
 
-    Stats stats() {
+    Stats stats() { // tests
         return stats;
     }
 
-    UUID runId() {
+    UUID runId() { // tests
         return runId;
     }
 
@@ -318,13 +293,8 @@ public final class NumberServer {
         return sidePorts == null ? -1 : sidePorts.commandPort();
     }
 
-    /** The snapshot the side ports read (the log's figures are 0 until it is open). */
+    /** The snapshot the side ports read. */
     ServerStatus status() {
-        NumberLog current = log;
-        boolean open = current != null;
-        return new ServerStatus(runId.toString(), TimeUnit.NANOSECONDS.toSeconds(stats.uptimeNanos()),
-                stats.connectedClients(), stats.uniqueTotal(), stats.duplicateTotal(), stats.ratePerSecond(),
-                stats.invalidClosed(), open ? current.bytesWritten() : 0,
-                open ? current.fsyncCount() : 0, open ? current.fsyncNanos() : 0, open && current.isFailing());
+        return stats.status(runId, log);
     }
 }

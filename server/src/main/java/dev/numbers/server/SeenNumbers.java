@@ -39,6 +39,16 @@ final class SeenNumbers {
         this(CAPACITY);
     }
 
+    /** The set of every nine-digit number, allocated first at startup: a heap too small for it is said in one line. */
+    static SeenNumbers allocate() throws StartupException {
+        try {
+            return new SeenNumbers();
+        } catch (OutOfMemoryError e) {
+            throw new StartupException("not enough memory for the 125 MB set of seen numbers: "
+                    + "give the JVM a larger heap, for example -Xmx256m", e);
+        }
+    }
+
     /** A set of the numbers below {@code capacity} (the JIT warm-up uses a small one). */
     SeenNumbers(int capacity) {
         this.words = new long[(capacity + 63) >>> WORD_SHIFT];

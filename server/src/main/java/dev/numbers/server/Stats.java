@@ -1,5 +1,8 @@
 package dev.numbers.server;
 
+import dev.numbers.ops.ServerStatus;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -71,5 +74,13 @@ final class Stats {
 
     long invalidClosed() {
         return invalidClosed.get();
+    }
+
+    /** A snapshot for the side ports, with the figures of {@code log} (0 while it is not open: null). */
+    ServerStatus status(UUID runId, NumberLog log) {
+        boolean open = log != null;
+        return new ServerStatus(runId.toString(), TimeUnit.NANOSECONDS.toSeconds(uptimeNanos()), connectedClients(),
+                uniqueTotal(), duplicateTotal(), ratePerSecond(), invalidClosed(), open ? log.bytesWritten() : 0,
+                open ? log.fsyncCount() : 0, open ? log.fsyncNanos() : 0, open && log.isFailing());
     }
 }

@@ -1,7 +1,9 @@
 package dev.numbers.server;
 
 import dev.numbers.ops.Diagnostics;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,6 +28,11 @@ final class Threads {
             thread.setUncaughtExceptionHandler(REPORT);
             return thread;
         };
+    }
+
+    /** Runs {@code task} on {@code timer} every {@code periodNanos} (after each run), reporting a failure as {@code what}. */
+    static void every(ScheduledExecutorService timer, long periodNanos, String what, Runnable task) {
+        timer.scheduleWithFixedDelay(reporting(what, task), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     /**

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
@@ -36,7 +35,7 @@ class ClientSlotsTest {
         log = NumberLog.open(dir.resolve("numbers.log"), LF, FsyncPolicy.NEVER, UnaryOperator.identity());
         Stats stats = new Stats();
         slots = new ClientSlots(new SessionBuffers[] {new SessionBuffers(10)}, new LineDecoder(LF), stats, reason -> { });
-        port = slots.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        port = slots.listen(InetAddress.getLoopbackAddress(), 0);
         slots.startThreads(new ClientSession.Shared(new SeenNumbers(1 << 20), log, LogFormat.STRIPPED, stats, new BatchesInFlight(1)));
         slots.startAccepting();
     }
