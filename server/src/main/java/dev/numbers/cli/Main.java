@@ -47,8 +47,8 @@ public final class Main implements Callable<Integer> {
     private InetAddress bind;
 
     @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_CLIENTS,
-            description = "Number clients connected at once, 1 to " + ServerConfig.MAX_MAX_CLIENTS
-                    + "; one more is closed at once, unread. Each costs a thread and 0.6 MB.")
+            description = "Number clients read at once, 1 to " + ServerConfig.MAX_MAX_CLIENTS
+                    + "; more wait, unread, in the accept queue until a slot frees. Each costs a thread and 0.6 MB.")
     private int maxClients;
 
     @Option(names = "--log", paramLabel = "PATH", defaultValue = ServerConfig.DEFAULT_LOG,
