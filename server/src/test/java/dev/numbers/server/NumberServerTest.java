@@ -104,7 +104,7 @@ class NumberServerTest {
     @Test
     void aFailedStartClosesEverythingItOpenedAndLeavesTheLogAlone() throws Exception {
         Files.writeString(dir.resolve("numbers.log"), "1\n2\n");
-        int numberPort = freePort();
+        int numberPort = ServerUnderTest.freePort();
         try (ServerSocket metricsTaken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             assertThatThrownBy(() -> InProcessServer.start(dir, "--port", Integer.toString(numberPort),
                     "--metrics-port", Integer.toString(metricsTaken.getLocalPort())))
@@ -206,12 +206,6 @@ class NumberServerTest {
         assertThat(server.outcome()).isEqualTo(NumberServer.Outcome.STOPPED);
         assertThat(server.isServing()).isFalse();
         assertThat(Files.readString(log)).as("the log was never opened").isEqualTo("left from the last run\n");
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        }
     }
 
     private static void sleep(long millis) {

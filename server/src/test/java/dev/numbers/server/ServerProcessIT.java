@@ -126,7 +126,7 @@ class ServerProcessIT {
      */
     @Test
     void startedIsTheFirstLineEvenWhenClientsAreWaiting() throws Exception {
-        int port = NumberServerTest.freePort();
+        int port = ServerUnderTest.freePort();
         AtomicBoolean connecting = new AtomicBoolean(true);
         CompletableFuture<Void> eager = CompletableFuture.runAsync(() -> {
             while (connecting.get()) {
@@ -183,7 +183,7 @@ class ServerProcessIT {
 
     @Test
     void quietKeepsOnlyWarningsAndErrors() throws Exception {
-        int port = NumberServerTest.freePort();
+        int port = ServerUnderTest.freePort();
         try (PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", Integer.toString(port),
                 "--admin-port", "0", "--quiet", "--idle-timeout", "100ms")) {
             TestClient silent = await().ignoreExceptions().until(() -> TestClient.connect(port), client -> true);
@@ -215,7 +215,7 @@ class ServerProcessIT {
     @ValueSource(strings = {"terminate", "TERM"})
     void aStderrNobodyReadsHoldsUpNeitherClientsNorTheStop(String stop) throws Exception {
         Skip.unless(new ProcessBuilder("python3", "-c", "import fcntl").start().waitFor() == 0, "python3 is not available here");
-        int port = NumberServerTest.freePort();
+        int port = ServerUnderTest.freePort();
         try (PackagedServer server = PackagedServer.launchThrough(dir, STDERR_NOBODY_READS, java.util.Map.of(),
                 "--bind", "127.0.0.1", "--port", Integer.toString(port), "--admin-port", "0")) {
             await().ignoreExceptions().until(() -> {

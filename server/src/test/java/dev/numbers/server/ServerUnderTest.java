@@ -1,6 +1,8 @@
 package dev.numbers.server;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +45,17 @@ interface ServerUnderTest extends AutoCloseable {
         List<String> all = new ArrayList<>(List.of("--bind", "127.0.0.1", "--port", "0", "--admin-port", "0"));
         all.addAll(List.of(args));
         return all;
+    }
+
+    /**
+     * A loopback port the OS has just handed out and nothing holds, for a test that must name a
+     * port before its server starts (a side port, which has no "pick one" value; a port a client
+     * connects to before the server listens). Every other test lets its server pick (port 0).
+     */
+    static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
     }
 
     /** The port the server listens on for number clients. */

@@ -9,7 +9,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +59,7 @@ class SidePortsTest {
 
     @Test
     void answersEveryCommandOnOneConnection() throws Exception {
-        int adminPort = freePort();
+        int adminPort = ServerUnderTest.freePort();
         try (InProcessServer server = InProcessServer.start(dir, "--admin-port", Integer.toString(adminPort));
              CommandClient admin = new CommandClient(adminPort)) {
             assertThat(admin.ask("WHO")).isEqualTo("0");
@@ -85,7 +84,7 @@ class SidePortsTest {
 
     @Test
     void unknownCommandsGetAnErrorAndTheConnectionStaysUsable() throws Exception {
-        int adminPort = freePort();
+        int adminPort = ServerUnderTest.freePort();
         try (InProcessServer server = InProcessServer.start(dir, "--admin-port", Integer.toString(adminPort));
              CommandClient admin = new CommandClient(adminPort)) {
             for (String unknown : List.of("WHAT", "who", "", "terminate", "WHO extra")) {
@@ -102,7 +101,7 @@ class SidePortsTest {
 
     @Test
     void anOverLongOrBinaryLineGetsAnErrorAndAClose() throws Exception {
-        int adminPort = freePort();
+        int adminPort = ServerUnderTest.freePort();
         try (InProcessServer server = InProcessServer.start(dir, "--admin-port", Integer.toString(adminPort))) {
             try (CommandClient admin = new CommandClient(adminPort)) {
                 assertThat(admin.ask("W".repeat(10_000))).startsWith("ERROR line longer than");
@@ -120,7 +119,7 @@ class SidePortsTest {
 
     @Test
     void manyCommandClientsAtOnceLeaveEveryNumberSlotFree() throws Exception {
-        int adminPort = freePort();
+        int adminPort = ServerUnderTest.freePort();
         try (InProcessServer server = InProcessServer.start(dir, "--admin-port", Integer.toString(adminPort))) {
             List<CommandClient> admins = new ArrayList<>();
             List<TestClient> numberClients = new ArrayList<>();
@@ -155,7 +154,7 @@ class SidePortsTest {
 
     @Test
     void metricsServeThePrometheusTextFormat() throws Exception {
-        int metricsPort = freePort();
+        int metricsPort = ServerUnderTest.freePort();
         try (InProcessServer server = InProcessServer.start(dir, "--metrics-port", Integer.toString(metricsPort), "--fsync", "always",
                 "--max-clients", "1")) {
             try (TestClient client = server.connect()) {
@@ -197,8 +196,8 @@ class SidePortsTest {
 
     @Test
     void theCommandPortAndTheMetricsShareOneDaemonThreadThatEndsWithTheServer() throws Exception {
-        int adminPort = freePort();
-        int metricsPort = freePort();
+        int adminPort = ServerUnderTest.freePort();
+        int metricsPort = ServerUnderTest.freePort();
         try (InProcessServer server = InProcessServer.start(dir, "--admin-port", Integer.toString(adminPort),
                 "--metrics-port", Integer.toString(metricsPort));
              CommandClient admin = new CommandClient(adminPort)) {
@@ -211,13 +210,6 @@ class SidePortsTest {
 
     private static List<Thread> sidePortThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().matches("side-ports-\\d+")).toList();
-    }
-
-    /** A port nothing listens on now, for a test's command or metrics port. */
-    static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        }
     }
 
     private static HttpURLConnection get(int port, String path) throws IOException {
