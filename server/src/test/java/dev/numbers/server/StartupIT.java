@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.numbers.cli.Main;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -75,18 +74,41 @@ class StartupIT {
         }
     }
 
+    /**
+     * Runs {@code script} with bash in a network namespace of its own (loopback only, nothing else
+     * on it), in {@link #dir}, with {@code $LAUNCHER} the launcher and the jar as the other tests
+     * run them: a test that needs the fixed ports 4000 or 9999 cannot meet anything else there.
+     *
+     * @return what the script printed on stdout
+     */
+    private String inPrivateNetwork(String script) throws Exception {
+        Process probe = new ProcessBuilder("unshare", "-n", "true").start();
+        Skip.unless(probe.waitFor() == 0, "unshare -n is not permitted here (it needs root)");
+        ProcessBuilder builder = new ProcessBuilder("unshare", "-n", "bash", "-c", "ip link set lo up && " + script)
+                .directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().put("LAUNCHER", PackagedServer.LAUNCHER.toString());
+        builder.environment().put("NUMBERS_SERVER_JAR", PackagedServer.JAR.toString());
+        Process run = builder.start();
+        String out = new String(run.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(run.waitFor()).as("the script: " + out).isZero();
+        return out;
+    }
+
+    /** Starts the server as the script's "$@" says, waits for its started line, leaves its pid in $pid. */
+    private static final String START = """
+            "$LAUNCHER" "$@" > out.txt 2> err.txt & pid=$!
+            for _ in $(seq 1 300); do grep -q 'started port=' err.txt && break; sleep 0.1; done
+            """;
+
     @Test
     void runsWithNoOptionsOnPort4000WithTheLogInTheWorkingDirectory() throws Exception {
-        Skip.unless(portIsFree(4000), "port 4000 is in use on this machine");
-        try (PackagedServer server = PackagedServer.launch(dir)) {
-            server.awaitStarted();
-            assertThat(server.port()).isEqualTo(4000);
-            try (TestClient client = TestClient.connect(4000)) {
-                client.send("000000400\nterminate\n");
-                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
-            }
-            assertThat(Files.readAllLines(dir.resolve("numbers.log"))).containsExactly("400");
-        }
+        String out = inPrivateNetwork("set --\n" + START + """
+                exec 3<>/dev/tcp/127.0.0.1/4000 && printf '000000400\nterminate\n' >&3 && exec 3>&-
+                wait "$pid"; echo "exit $?"
+                """);
+        assertThat(out).contains("exit 0");
+        assertThat(Files.readString(dir.resolve("err.txt"))).contains("INFO  started port=4000 ").contains(" admin-port=9999 ");
+        assertThat(Files.readAllLines(dir.resolve("numbers.log"))).containsExactly("400");
     }
 
     @Test
@@ -250,24 +272,17 @@ class StartupIT {
 
     @Test
     void theDefaultCommandPortTakenIsAWarningAndTheServerRuns() throws Exception {
-        Skip.unless(portIsFree(ServerConfig.DEFAULT_ADMIN_PORT), "port 9999 is in use on this machine");
-        try (ServerSocket taken = new ServerSocket(ServerConfig.DEFAULT_ADMIN_PORT, 50, InetAddress.getLoopbackAddress());
-             PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", "0")) {
-            server.awaitStarted();
-            assertThat(server.stderr).anyMatch(l -> l.contains("WARN  command port 9999 not opened (address already in use); running without it"));
-            try (TestClient client = server.connect()) {
-                client.send("000000009\nterminate\n");
-                assertThat(server.awaitExit(EXIT_TIMEOUT)).isZero();
-            }
-            assertThat(server.logLines()).containsExactly("9");
-        }
-    }
-
-    static boolean portIsFree(int port) {
-        try (ServerSocket probe = new ServerSocket(port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        String out = inPrivateNetwork("""
+                python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 9999)); s.listen(); time.sleep(60)' &
+                for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/9999) 2>/dev/null && break; sleep 0.05; done
+                set -- --bind 127.0.0.1 --port 4000
+                """ + START + """
+                exec 3<>/dev/tcp/127.0.0.1/4000 && printf '000000009\nterminate\n' >&3 && exec 3>&-
+                wait "$pid"; echo "exit $?"; kill %1
+                """);
+        assertThat(out).contains("exit 0");
+        assertThat(Files.readString(dir.resolve("err.txt")))
+                .contains("WARN  command port 9999 not opened (address already in use); running without it");
+        assertThat(Files.readAllLines(dir.resolve("numbers.log"))).containsExactly("9");
     }
 }
