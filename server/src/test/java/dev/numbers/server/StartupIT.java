@@ -84,7 +84,7 @@ class StartupIT {
     private String inPrivateNetwork(String script) throws Exception {
         Process probe = new ProcessBuilder("unshare", "-n", "true").start();
         Skip.unless(probe.waitFor() == 0, "unshare -n is not permitted here (it needs root)");
-        ProcessBuilder builder = new ProcessBuilder("unshare", "-n", "bash", "-c", "ip link set lo up && " + script)
+        ProcessBuilder builder = new ProcessBuilder("unshare", "-n", "bash", "-c", "ip link set lo up || exit 1\n" + script)
                 .directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
         builder.environment().put("LAUNCHER", PackagedServer.LAUNCHER.toString());
         builder.environment().put("NUMBERS_SERVER_JAR", PackagedServer.JAR.toString());
@@ -274,11 +274,12 @@ class StartupIT {
     void theDefaultCommandPortTakenIsAWarningAndTheServerRuns() throws Exception {
         String out = inPrivateNetwork("""
                 python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 9999)); s.listen(); time.sleep(60)' &
+                holder=$!
                 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/9999) 2>/dev/null && break; sleep 0.05; done
                 set -- --bind 127.0.0.1 --port 4000
                 """ + START + """
                 exec 3<>/dev/tcp/127.0.0.1/4000 && printf '000000009\nterminate\n' >&3 && exec 3>&-
-                wait "$pid"; echo "exit $?"; kill %1
+                wait "$pid"; echo "exit $?"; kill "$holder"
                 """);
         assertThat(out).contains("exit 0");
         assertThat(Files.readString(dir.resolve("err.txt")))
