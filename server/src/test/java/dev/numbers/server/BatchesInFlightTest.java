@@ -32,7 +32,7 @@ class BatchesInFlightTest {
         CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
             waiting.countDown();
             awaitOthers(0);
-        });
+        }, ServerUnderTest.THREAD_PER_TASK);
         waiting.await();
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !closing.isDone());
         inFlight.end(1);
@@ -43,7 +43,7 @@ class BatchesInFlightTest {
     @Test
     void doesNotWaitForBatchesThatBeginLater() throws Exception {
         inFlight.begin(1);
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> awaitOthers(0));
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> awaitOthers(0), ServerUnderTest.THREAD_PER_TASK);
         await().until(() -> threadsWaiting() >= 1);
         inFlight.end(1);
         inFlight.begin(1); // the next batch of slot 1, in flight again
@@ -58,7 +58,7 @@ class BatchesInFlightTest {
         CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
             waiter.set(Thread.currentThread().getId());
             awaitOthers(0);
-        });
+        }, ServerUnderTest.THREAD_PER_TASK);
         await().until(() -> waiter.get() != 0 && threadsWaiting() >= 1);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         // Asleep until woken, not a loop of timed parks (TIMED_WAITING) or spins (RUNNABLE): a

@@ -61,7 +61,7 @@ class DiskTroubleTest {
         CompletableFuture<Boolean> writing = CompletableFuture.supplyAsync(() -> trouble.untilItWorks("write x", () -> {
             failedOnce.countDown();
             throw new IOException("No space left on device");
-        }));
+        }), ServerUnderTest.THREAD_PER_TASK);
         assertThat(failedOnce.await(5, TimeUnit.SECONDS)).isTrue();
         trouble.abandon();
         assertThat(writing.get(5, TimeUnit.SECONDS)).isFalse();

@@ -71,7 +71,7 @@ class NumberLogTest {
         CompletableFuture<Void> open = CompletableFuture.runAsync(() -> assertThatThrownBy(
                 () -> NumberLog.open(fifo, LF, FsyncPolicy.NEVER, UnaryOperator.identity()))
                 .isInstanceOf(IOException.class)
-                .hasMessageContaining("is a FIFO; the log must be a regular file (or /dev/null)"));
+                .hasMessageContaining("is a FIFO; the log must be a regular file (or /dev/null)"), ServerUnderTest.THREAD_PER_TASK);
         open.get(5, TimeUnit.SECONDS); // an open of the FIFO for writing would wait here for a reader
     }
 
@@ -192,7 +192,7 @@ class NumberLogTest {
             FaultyFileChannel channel = channels.channel;
             log.store(ascii("1\n22\n"));
             channel.failAfter(7); // "333\n44" fits, then the disk is full: half of "4444\n"
-            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("333\n4444\n55555\n")));
+            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("333\n4444\n55555\n")), ServerUnderTest.THREAD_PER_TASK);
             await().until(() -> channel.failedWrites.get() >= 2); // failed, waited a second, failed again
             assertThat(log.isFailing()).isTrue();
             assertThat(stored).isNotDone();
@@ -219,7 +219,7 @@ class NumberLogTest {
             FaultyFileChannel channel = channels.channel;
             log.store(ascii("1\n"));
             channel.failAfter(3); // "22\n" fits
-            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n4444\n")));
+            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n4444\n")), ServerUnderTest.THREAD_PER_TASK);
             await().until(log::isFailing);
             log.abandonRetries();
             assertThat(stored.get(5, TimeUnit.SECONDS)).as("lines not written").isEqualTo(2);
@@ -243,7 +243,7 @@ class NumberLogTest {
             NumberLog log = NumberLog.open(path, LF, FsyncPolicy.NEVER, channels);
             FaultyFileChannel channel = channels.channel;
             channel.failAfter(3); // "22\n" fits, then the disk is full
-            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n")));
+            CompletableFuture<Long> stored = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n333\n")), ServerUnderTest.THREAD_PER_TASK);
             await().until(log::isFailing);
             log.abandonRetries();
             assertThat(stored.get(5, TimeUnit.SECONDS)).isEqualTo(1);
@@ -290,9 +290,9 @@ class NumberLogTest {
         try (NumberLog log = NumberLog.open(path, LF, FsyncPolicy.ALWAYS, channels)) {
             FaultyFileChannel channel = channels.channel;
             channel.failForce(true);
-            CompletableFuture<Long> first = CompletableFuture.supplyAsync(() -> log.store(ascii("1\n")));
+            CompletableFuture<Long> first = CompletableFuture.supplyAsync(() -> log.store(ascii("1\n")), ServerUnderTest.THREAD_PER_TASK);
             await().until(log::isFailing);
-            CompletableFuture<Long> second = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n"))); // its write works
+            CompletableFuture<Long> second = CompletableFuture.supplyAsync(() -> log.store(ascii("22\n")), ServerUnderTest.THREAD_PER_TASK); // its write works
             await().until(() -> Files.size(path) == 5);
             channel.heal();
             assertThat(first.get(5, TimeUnit.SECONDS)).isZero();

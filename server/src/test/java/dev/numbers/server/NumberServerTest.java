@@ -232,7 +232,7 @@ class NumberServerTest {
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
-        });
+        }, ServerUnderTest.THREAD_PER_TASK);
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !exit.isDone());
         try (TestClient client = server.connect()) {
             client.send("000000001\nterminate\n");

@@ -136,7 +136,7 @@ class ServerProcessIT {
                     Thread.onSpinWait(); // not listening yet: try again at once
                 }
             }
-        });
+        }, ServerUnderTest.THREAD_PER_TASK);
         try (PackagedServer server = PackagedServer.launch(dir, "--bind", "127.0.0.1", "--port", Integer.toString(port),
                 "--admin-port", "0")) {
             await().until(() -> server.stderr.stream().anyMatch(l -> l.contains(" connected, ")));
@@ -341,7 +341,7 @@ class ServerProcessIT {
                     throw new AssertionError("cut off after " + sent + " numbers", e);
                 }
                 return sent;
-            });
+            }, ServerUnderTest.THREAD_PER_TASK);
             await().until(() -> server.logLines().size() > 10);
             server.signal("STOP");
             Thread.sleep(2_000); // four idle timeouts

@@ -29,6 +29,17 @@ interface ServerUnderTest extends AutoCloseable {
         ServerUnderTest start(Path dir, String... args) throws Exception;
     }
 
+    /**
+     * Runs each task on a thread of its own, for {@code CompletableFuture.supplyAsync}: the common
+     * pool, which JDK 25 uses even with a parallelism of 1 (a 2-core machine), would run a test's
+     * concurrent tasks one after another, and one that waits would hold up the next.
+     */
+    java.util.concurrent.Executor THREAD_PER_TASK = task -> {
+        Thread thread = new Thread(task, "test-task");
+        thread.setDaemon(true);
+        thread.start();
+    };
+
     /** How long a test waits for the server to close a connection it should close. */
     Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
     /** How long a test waits for a server to exit. */
