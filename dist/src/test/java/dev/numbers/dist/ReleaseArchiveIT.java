@@ -60,7 +60,7 @@ class ReleaseArchiveIT {
         assertThat(Files.getPosixFilePermissions(home.resolve("bin/numbers-server")))
                 .contains(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
         for (String file : List.of("lib/numbers-server.jar", "lib/numbers-load.jar", "jvm/server.options", "jvm/load.options",
-                "systemd/numbers-server.service", "LICENSE", "README.md")) {
+                "systemd/numbers-server.service", "systemd/numbers-server.logrotate", "LICENSE", "README.md")) {
             assertThat(home.resolve(file)).as(file).isRegularFile().isReadable();
         }
         try (var lib = Files.list(home.resolve("lib"))) {
