@@ -28,6 +28,8 @@ final class PackagedServer implements ServerUnderTest {
     /** The launcher and the jar; the build passes their paths (failsafe's system properties). */
     static final Path LAUNCHER = Path.of(System.getProperty("numbers.launcher", "../numbers-server")).toAbsolutePath().normalize();
     static final Path JAR = Path.of(System.getProperty("numbers.jar", "target/numbers-server.jar")).toAbsolutePath().normalize();
+    /** The JVM options file the launcher reads by default. */
+    static final Path OPTIONS = LAUNCHER.resolveSibling("jvm/server.options");
     private static final Pattern STARTED_PORT = Pattern.compile("started port=(\\d+)");
 
     final Process process;
@@ -74,6 +76,10 @@ final class PackagedServer implements ServerUnderTest {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().put("NUMBERS_SERVER_JAR", JAR.toString());
+        // The server's own options, and the quick compiler only: a test's server lives seconds,
+        // where the full compiler costs a third of a second of CPU that the other tests want.
+        // A test that sets its own options gets exactly those (the launcher then skips the file).
+        builder.environment().put("NUMBERS_SERVER_JAVA_OPTS", "@" + OPTIONS + " -XX:TieredStopAtLevel=1");
         builder.environment().putAll(environment);
         return new PackagedServer(builder.start(), workDir);
     }
